@@ -1,0 +1,62 @@
+# Helpers to run a private PostgreSQL cluster from the local server binaries; sourced by run.sh and test.sh.
+# Installs Debian's PostgreSQL server package when no binaries are present (needs root, as on CI).
+
+pg_bin_dir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    echo "PostgreSQL server binaries not found; installing Debian's postgresql package..." >&2
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "error: run as root or install PostgreSQL (apt-get install postgresql) first" >&2
+      return 1
+    fi
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends postgresql >&2
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$dir"
+}
+
+# PostgreSQL refuses to run as root, so as root the cluster belongs to the 'postgres' user.
+as_cluster_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$(( 20000 + RANDOM % 30000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# start_local_postgres DATA_DIR PORT [SERVER_OPTIONS]: initialises DATA_DIR when empty and starts
+# the cluster on 127.0.0.1:PORT (already running: left as it is).
+start_local_postgres() {
+  local data_dir=$1 port=$2 options=${3:-} bin
+  bin=$(pg_bin_dir) || return 1
+  mkdir -p "$data_dir"
+  [ "$(id -u)" -eq 0 ] && { id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres; chown postgres "$data_dir"; }
+  chmod 700 "$data_dir"
+  if [ ! -s "$data_dir/PG_VERSION" ]; then
+    as_cluster_owner "$bin/initdb" -D "$data_dir" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
+  fi
+  if ! as_cluster_owner "$bin/pg_ctl" -D "$data_dir" status >/dev/null 2>&1; then
+    as_cluster_owner "$bin/pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -w -t 60 \
+      -o "-p $port -k $data_dir -c listen_addresses=127.0.0.1 -c max_connections=300 $options" start >/dev/null
+  fi
+}
+
+stop_local_postgres() {
+  local data_dir=$1 bin
+  bin=$(pg_bin_dir) || return 0
+  as_cluster_owner "$bin/pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null 2>&1 || true
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a real PostgreSQL: Testcontainers when a Docker engine answers,
+# otherwise a throwaway cluster started here from the local server binaries (installed when absent).
+# Extra arguments go to `dotnet test` (e.g. --filter Get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${USERDATA_TEST_POSTGRES:-}" ] && ! docker info >/dev/null 2>&1; then
+  source scripts/local-postgres.sh
+  data_dir=$(mktemp -d /tmp/userdataapi-test-pg.XXXXXX)
+  port=$(free_port)
+  trap 'stop_local_postgres "$data_dir"; rm -rf "$data_dir"' EXIT
+  start_local_postgres "$data_dir" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  export USERDATA_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  echo "Test PostgreSQL: throwaway cluster on 127.0.0.1:$port"
+fi
+
+dotnet test UserDataApi.sln -c Release "$@"

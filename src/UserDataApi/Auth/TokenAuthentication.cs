@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace UserDataApi.Auth;
+
+/// <summary>Bearer-token validation against the configured authority (SPEC §2).</summary>
+public static class TokenAuthentication
+{
+    /// <summary>The scheme endpoints authenticate with; it forwards to the authority or, in Development, to user-jwts.</summary>
+    public const string Scheme = "Token";
+
+    internal const string AuthorityScheme = "Authority";
+
+    // dotnet user-jwts writes its issuer, audiences and signing key under Authentication:Schemes:Bearer.
+    private const string UserJwtsScheme = JwtBearerDefaults.AuthenticationScheme;
+    private const string UserJwtsSection = "Authentication:Schemes:" + UserJwtsScheme;
+
+    private static readonly string[] AsymmetricAlgorithms =
+        [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.EcdsaSha256];
+
+    public static WebApplicationBuilder AddTokenAuthentication(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(AuthOptions.Section);
+        builder.Services.Configure<AuthOptions>(section);
+        var options = section.Get<AuthOptions>() ?? new AuthOptions();
+        var clockSkew = TimeSpan.FromSeconds(options.ClockSkewSeconds);
+        var userJwtsIssuer = builder.Environment.IsDevelopment() && builder.Configuration.GetSection(UserJwtsSection + ":SigningKeys").Exists()
+            ? builder.Configuration[UserJwtsSection + ":ValidIssuer"] ?? "dotnet-user-jwts"
+            : null;
+
+        var authentication = builder.Services
+            .AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "Bearer token", policy => policy.ForwardDefaultSelector =
+                context => userJwtsIssuer is not null && IssuerOf(context.Request) == userJwtsIssuer ? UserJwtsScheme : AuthorityScheme)
+            .AddJwtBearer(AuthorityScheme, jwt =>
+            {
+                jwt.Authority = options.Authority;
+                jwt.RequireHttpsMetadata = options.RequireHttpsMetadata ?? !builder.Environment.IsDevelopment();
+                jwt.BackchannelTimeout = TimeSpan.FromSeconds(10);
+                jwt.RefreshOnIssuerKeyNotFound = true;
+                ApplyCommonRules(jwt, clockSkew, AsymmetricAlgorithms);
+                jwt.TokenValidationParameters.ValidIssuer = options.Authority;
+                jwt.TokenValidationParameters.ValidateAudience = !string.IsNullOrEmpty(options.Audience);
+                jwt.TokenValidationParameters.ValidAudience = options.Audience;
+            });
+
+        if (userJwtsIssuer is not null)
+        {
+            // The symmetric key is configured explicitly by `dotnet user-jwts`, so HS256 is allowed for this scheme only.
+            authentication.AddJwtBearer(UserJwtsScheme, jwt => ApplyCommonRules(jwt, clockSkew, [SecurityAlgorithms.HmacSha256]));
+        }
+
+        builder.Services.AddAuthorization();
+        builder.Services.AddSingleton<TokenChecker>();
+        return builder;
+    }
+
+    private static void ApplyCommonRules(JwtBearerOptions jwt, TimeSpan clockSkew, string[] algorithms)
+    {
+        jwt.MapInboundClaims = false;
+        var parameters = jwt.TokenValidationParameters;
+        parameters.ValidAlgorithms = algorithms;
+        parameters.NameClaimType = Caller.SubjectClaim;
+        // Lifetime is checked after everything else (see CheckLifetimeAndCaller), so that "expired"
+        // is only ever said of a token that is otherwise valid.
+        parameters.ValidateLifetime = false;
+        parameters.ClockSkew = clockSkew;
+        jwt.Events = new JwtBearerEvents { OnTokenValidated = context => CheckLifetimeAndCaller(context, clockSkew) };
+    }
+
+    private static Task CheckLifetimeAndCaller(TokenValidatedContext context, TimeSpan clockSkew)
+    {
+        var token = context.SecurityToken;
+        var now = DateTime.UtcNow;
+        if (token.ValidTo == DateTime.MinValue)
+        {
+            context.Fail(new SecurityTokenNoExpirationException("The token has no expiry."));
+        }
+        else if (token.ValidTo + clockSkew < now)
+        {
+            context.Fail(new SecurityTokenExpiredException("The token has expired.") { Expires = token.ValidTo });
+        }
+        else if (token.ValidFrom != DateTime.MinValue && token.ValidFrom - clockSkew > now)
+        {
+            context.Fail(new SecurityTokenNotYetValidException("The token is not valid yet.") { NotBefore = token.ValidFrom });
+        }
+        else if (Caller.FromClaims(context.Principal!) is null)
+        {
+            context.Fail(new SecurityTokenValidationException("The token names no subject or no client app."));
+        }
+        return Task.CompletedTask;
+    }
+
+    private static string? IssuerOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var handler = new JsonWebTokenHandler();
+        var token = header["Bearer ".Length..].Trim();
+        return handler.CanReadToken(token) ? handler.ReadJsonWebToken(token).Issuer : null;
+    }
+}
+

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace UserDataApi.Auth;
+
+public enum TokenStatus { Valid, Invalid, Expired, AuthorityUnavailable }
+
+/// <summary>The outcome of checking a request's bearer token; <see cref="Caller"/> is set when it is valid.</summary>
+public readonly record struct TokenCheck(TokenStatus Status, Caller? Caller);
+
+/// <summary>Authenticates a request's bearer token through the JwtBearer pipeline and says why it failed when it did.</summary>
+public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions)
+{
+    public async Task<TokenCheck> CheckAsync(HttpContext context)
+    {
+        var result = await context.AuthenticateAsync(TokenAuthentication.Scheme);
+        if (result.Succeeded && Caller.FromClaims(result.Principal) is { } caller)
+        {
+            return new TokenCheck(TokenStatus.Valid, caller);
+        }
+
+        var status = result.Failure switch
+        {
+            null => TokenStatus.Invalid,
+            SecurityTokenExpiredException => TokenStatus.Expired,
+            SecurityTokenSignatureKeyNotFoundException when !await AuthorityReachableAsync(context.RequestAborted) => TokenStatus.AuthorityUnavailable,
+            _ => TokenStatus.Invalid,
+        };
+        return new TokenCheck(status, null);
+    }
+
+    /// <summary>
+    /// With no signing key to check a token against, the fault is ours when the authority's keys
+    /// have never been fetched: that is "service temporarily not valid", not "token invalid".
+    /// </summary>
+    private async Task<bool> AuthorityReachableAsync(CancellationToken cancellationToken)
+    {
+        var manager = jwtOptions.Get(TokenAuthentication.AuthorityScheme).ConfigurationManager;
+        if (manager is null)
+        {
+            return true;
+        }
+        try
+        {
+            await manager.GetConfigurationAsync(cancellationToken);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

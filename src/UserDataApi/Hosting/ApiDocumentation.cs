@@ -1,0 +1,82 @@
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace UserDataApi.Hosting;
+
+/// <summary>The OpenAPI document and Swagger UI at <c>/swagger</c>, unless <c>Swagger:Enabled</c> is false (SPEC §6).</summary>
+public static class ApiDocumentation
+{
+    private const string BearerScheme = "Bearer";
+
+    public static WebApplicationBuilder AddApiDocumentation(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddSwaggerGen(swagger =>
+        {
+            swagger.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "UserDataApi",
+                Version = "v1",
+                Description = "User data by identity provider (HyperID wire format) and identity-provider intents (ZITADEL v2 wire format). "
+                              + "Authorize with a bearer token from the configured authority.",
+            });
+            swagger.AddSecurityDefinition(BearerScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                BearerFormat = "JWT",
+                Description = "An access token issued by Auth:Authority (in Development: `dotnet user-jwts create ...`).",
+            });
+            swagger.AddSecurityRequirement(document => new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [],
+            });
+            swagger.OperationFilter<JsonRequestBodyFilter>();
+            var xml = Path.Combine(AppContext.BaseDirectory, "UserDataApi.xml");
+            if (File.Exists(xml))
+            {
+                swagger.IncludeXmlComments(xml);
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseApiDocumentation(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue("Swagger:Enabled", true))
+        {
+            return app;
+        }
+        app.UseSwagger();
+        app.UseSwaggerUI(ui => ui.DocumentTitle = "UserDataApi");
+        return app;
+    }
+
+    /// <summary>
+    /// Documents a JSON request body that the handler reads itself. (<c>Accepts&lt;T&gt;</c> would also make
+    /// routing refuse other content types with 415, where the contract wants its own answer.)
+    /// </summary>
+    public static RouteHandlerBuilder WithJsonRequestBody<TRequest>(this RouteHandlerBuilder endpoint) =>
+        endpoint.WithMetadata(new JsonRequestBody(typeof(TRequest)));
+
+    private sealed record JsonRequestBody(Type Type);
+
+    private sealed class JsonRequestBodyFilter : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<JsonRequestBody>().FirstOrDefault() is not { } body)
+            {
+                return;
+            }
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = context.SchemaGenerator.GenerateSchema(body.Type, context.SchemaRepository) },
+                },
+            };
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using UserDataApi.UserData;
+
+namespace UserDataApi.Hosting;
+
+/// <summary>The last line of defence: an unexpected failure still gets a JSON answer of the contract, never a 500 page.</summary>
+public static class ErrorAnswers
+{
+    public static WebApplicationBuilder ConfigureRequestLimits(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = UserDataOptions.MaxBodyBytes);
+        return builder;
+    }
+
+    public static WebApplication UseJsonErrorAnswers(this WebApplication app)
+    {
+        app.UseExceptionHandler(failed => failed.Run(async context =>
+        {
+            if (context.Request.Path.StartsWithSegments("/user-data"))
+            {
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                await context.Response.WriteAsJsonAsync(new { result = (int)ResultCode.ServiceTemporarilyNotValid });
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsJsonAsync(new { code = 14, message = "service temporarily unavailable", details = Array.Empty<object>() });
+        }));
+        return app;
+    }
+}

@@ -1,0 +1,55 @@
+using UserDataApi.Auth;
+using UserDataApi.IdentityProviders;
+using UserDataApi.Persistence;
+using UserDataApi.UserData;
+
+namespace UserDataApi.Hosting;
+
+/// <summary>Checks the settings of SPEC §5 before anything starts, so that a bad one stops start-up with one clear line.</summary>
+public static class StartupSettings
+{
+    /// <summary>The first problem found, naming the setting, or null when the settings can run.</summary>
+    public static string? FindError(IConfiguration configuration, IHostEnvironment environment)
+    {
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName)) && !environment.IsDevelopment())
+        {
+            return "ConnectionStrings:UserData is required (a PostgreSQL connection string, e.g. Host=db;Database=userdata;Username=app;Password=...).";
+        }
+
+        return CheckUrl(configuration, $"{AuthOptions.Section}:Authority", required: false)
+               ?? CheckUrl(configuration, $"{IdentityProvidersOptions.Section}:DiscoveryUrl", required: false)
+               ?? CheckInteger(configuration, $"{AuthOptions.Section}:ClockSkewSeconds", minimum: 0)
+               ?? CheckInteger(configuration, $"{IdentityProvidersOptions.Section}:RefreshSeconds", minimum: 1)
+               ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeysPerRequest", minimum: 1)
+               ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeyLength", minimum: 1)
+               ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxValueLength", minimum: 1)
+               ?? CheckBoolean(configuration, "Database:MigrateOnStartup")
+               ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata");
+    }
+
+    private static string? CheckUrl(IConfiguration configuration, string key, bool required)
+    {
+        var value = configuration[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return required ? $"{key} is required." : null;
+        }
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? null
+            : $"{key} must be an absolute http(s) URL, not '{value}'.";
+    }
+
+    private static string? CheckInteger(IConfiguration configuration, string key, int minimum)
+    {
+        var value = configuration[key];
+        return value is null || (int.TryParse(value, out var number) && number >= minimum)
+            ? null
+            : $"{key} must be a whole number of at least {minimum}, not '{value}'.";
+    }
+
+    private static string? CheckBoolean(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        return value is null || bool.TryParse(value, out _) ? null : $"{key} must be true or false, not '{value}'.";
+    }
+}

@@ -1,0 +1,31 @@
+using UserDataApi.Auth;
+using UserDataApi.Hosting;
+using UserDataApi.IdentityProviders;
+using UserDataApi.Persistence;
+using UserDataApi.UserData;
+
+var builder = WebApplication.CreateBuilder(args);
+if (StartupSettings.FindError(builder.Configuration, builder.Environment) is { } settingError)
+{
+    Console.Error.WriteLine($"Configuration error: {settingError}");
+    return 1;
+}
+
+builder.ConfigureRequestLimits();
+builder.AddPersistence();
+builder.AddTokenAuthentication();
+builder.AddIdentityProviderCatalog();
+builder.AddUserData();
+builder.AddApiDocumentation();
+
+var app = builder.Build();
+app.UseJsonErrorAnswers();
+app.UseApiDocumentation();
+app.MapUserData();
+
+await app.MigrateDatabaseIfConfiguredAsync();
+await app.RunAsync();
+return 0;
+
+/// <summary>The server's entry point, visible to the integration tests.</summary>
+public partial class Program;

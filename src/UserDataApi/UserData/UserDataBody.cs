@@ -1,0 +1,76 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Net.Http.Headers;
+
+namespace UserDataApi.UserData;
+
+/// <summary>Reads a user-data request body: JSON only, at most <see cref="UserDataOptions.MaxBodyBytes"/>, never throwing on bad input.</summary>
+internal static class UserDataBody
+{
+    /// <summary>The parsed request, or null when the body is not an acceptable request of this type.</summary>
+    public static async Task<TRequest?> ReadAsync<TRequest>(HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken)
+        where TRequest : class
+    {
+        if (!IsJson(request.ContentType) || request.ContentLength > UserDataOptions.MaxBodyBytes)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+                if (length > UserDataOptions.MaxBodyBytes)
+                {
+                    return null;
+                }
+            }
+            return JsonSerializer.Deserialize(buffer.AsSpan(0, length), type);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (BadHttpRequestException)
+        {
+            // The server's own body limit, or a body that does not arrive whole.
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>No content type at all is taken as JSON; any other must be application/json or a +json type.</summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return true;
+        }
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            return false;
+        }
+        var subtype = mediaType.SubType;
+        return mediaType.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+               && (subtype.Equals("json", StringComparison.OrdinalIgnoreCase) || subtype.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Serialization.Metadata;
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using UserDataApi.Auth;
+using UserDataApi.IdentityProviders;
+
+namespace UserDataApi.UserData;
+
+/// <summary>
+/// The steps every user-data endpoint shares, in the order SPEC §3 fixes: token (-1, -2), scopes (-3),
+/// body and fields (-5), limits (-7), identity provider (-4, -6), then the endpoint's own storage work,
+/// where an unreachable database answers -4.
+/// </summary>
+public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalog catalog, ILogger<UserDataPipeline> logger)
+{
+    public async Task<TResponse> RunAsync<TRequest, TResponse>(
+        HttpContext http,
+        JsonTypeInfo<TRequest> requestType,
+        ScopeSet requiredScopes,
+        Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
+        where TRequest : class, IUserDataRequest
+        where TResponse : IUserDataResponse<TResponse>
+    {
+        var cancellationToken = http.RequestAborted;
+        var request = await UserDataBody.ReadAsync(http.Request, requestType, cancellationToken);
+        var requestId = request?.RequestId;
+
+        var token = await tokens.CheckAsync(http);
+        if (token.Caller is not { } caller)
+        {
+            return TResponse.Answer(requestId, token.Status switch
+            {
+                TokenStatus.Expired => ResultCode.TokenExpired,
+                TokenStatus.AuthorityUnavailable => ResultCode.ServiceTemporarilyNotValid,
+                _ => ResultCode.TokenInvalid,
+            });
+        }
+        if (!caller.Scopes.Covers(requiredScopes))
+        {
+            return TResponse.Answer(requestId, ResultCode.AccessDenied);
+        }
+        if (request is null)
+        {
+            return TResponse.Answer(requestId, ResultCode.InvalidParameters);
+        }
+        if (Validate(http.RequestServices.GetRequiredService<IValidator<TRequest>>(), request) is { } invalid)
+        {
+            return TResponse.Answer(requestId, invalid);
+        }
+        if (!catalog.IsLoaded)
+        {
+            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+        }
+        if (!catalog.Contains(request.IdentityProvider))
+        {
+            return TResponse.Answer(requestId, ResultCode.IdentityProviderNotFound);
+        }
+
+        try
+        {
+            return await work(request, caller, cancellationToken);
+        }
+        catch (Exception exception) when (IsStorageUnavailable(exception, cancellationToken))
+        {
+            logger.LogWarning("Storage unavailable for {Path}: {Error}", http.Request.Path, exception.Message);
+            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+        }
+    }
+
+    /// <summary>
+    /// Field errors answer -5; a rule that carries a <see cref="ResultCode"/> as its state (a limit)
+    /// answers with that code, but only when no field error comes first.
+    /// </summary>
+    private static ResultCode? Validate<TRequest>(IValidator<TRequest> validator, TRequest request)
+    {
+        var result = validator.Validate(request);
+        if (result.IsValid)
+        {
+            return null;
+        }
+        return result.Errors.Any(e => e.CustomState is not ResultCode)
+            ? ResultCode.InvalidParameters
+            : (ResultCode)result.Errors[0].CustomState;
+    }
+
+    private static bool IsStorageUnavailable(Exception exception, CancellationToken requestAborted) => exception switch
+    {
+        NpgsqlException or DbUpdateException or TimeoutException => true,
+        OperationCanceledException => !requestAborted.IsCancellationRequested,
+        InvalidOperationException { InnerException: NpgsqlException or TimeoutException } => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using UserDataApi.IdentityProviders;
+
+namespace UserDataApi.Tests.Infrastructure;
+
+/// <summary>
+/// The real server, started as in production (environment Production, settings of SPEC §5 only),
+/// pointed at a test authority and a test database.
+/// </summary>
+public sealed class ApiFactory(TestAuthority authority, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ConnectionStrings:UserData", connectionString);
+        builder.UseSetting("Auth:Authority", authority.Issuer);
+        builder.UseSetting("Auth:RequireHttpsMetadata", "false");
+        builder.UseSetting("Database:MigrateOnStartup", "true");
+        // Tests load the catalog themselves (IdentityProviderCatalogLoader) rather than wait for a timer.
+        builder.UseSetting("IdentityProviders:RefreshSeconds", "3600");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public IdentityProviderCatalog Catalog => Services.GetRequiredService<IdentityProviderCatalog>();
+
+    public Task<bool> ReloadCatalogAsync() => Services.GetRequiredService<IdentityProviderCatalogLoader>().LoadAsync(CancellationToken.None);
+
+    /// <summary>Starts the server and waits for its first catalog load.</summary>
+    public async Task<ApiFactory> StartedAsync()
+    {
+        _ = Server;
+        for (var attempt = 0; attempt < 100 && !Catalog.IsLoaded; attempt++)
+        {
+            await Task.Delay(50);
+        }
+        return this;
+    }
+}

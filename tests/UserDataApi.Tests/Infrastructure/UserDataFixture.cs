@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using UserDataApi.Persistence;
+
+namespace UserDataApi.Tests.Infrastructure;
+
+/// <summary>One authority, one database and one started server, shared by a test class.</summary>
+public sealed class UserDataFixture : IAsyncLifetime
+{
+    public TestAuthority Authority { get; private set; } = null!;
+    public ApiFactory Api { get; private set; } = null!;
+    public UserDataClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Authority = await TestAuthority.StartAsync();
+        Api = await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync()).StartedAsync();
+        Client = new UserDataClient(Api.CreateClient());
+    }
+
+    /// <summary>Stores a record directly in the database, bypassing the API.</summary>
+    public async Task SeedAsync(string userId, string identityProvider, string key, string value, AccessScope scope, string clientApp)
+    {
+        await using var services = Api.Services.CreateAsyncScope();
+        var db = services.ServiceProvider.GetRequiredService<UserDataDbContext>();
+        var now = DateTime.UtcNow;
+        db.Records.Add(new UserDataRecord
+        {
+            UserId = userId, IdentityProvider = identityProvider, Key = key, Value = value,
+            AccessScope = scope, ClientAppId = clientApp, CreatedAt = now, UpdatedAt = now,
+        });
+        await db.SaveChangesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Authority.DisposeAsync();
+    }
+}

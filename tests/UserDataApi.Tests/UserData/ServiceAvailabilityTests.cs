@@ -1,0 +1,100 @@
+using UserDataApi.Tests.Infrastructure;
+using UserDataApi.UserData;
+
+namespace UserDataApi.Tests.UserData;
+
+/// <summary>-4 and the identity-provider catalog's last-good-copy behaviour, each with a server of its own.</summary>
+public sealed class ServiceAvailabilityTests
+{
+    private static readonly object TelegramGet = new { identity_provider = "telegram", value_keys = new[] { "k" } };
+
+    private static async Task<ApiFactory> StartWithCatalogDocumentAsync(TestAuthority authority) =>
+        await new ApiFactory(authority, await TestPostgres.CreateDatabaseAsync(),
+            new Dictionary<string, string?> { ["IdentityProviders:DiscoveryUrl"] = authority.CatalogUrl }).StartedAsync();
+
+    [Fact]
+    public async Task Get_answers_minus_4_while_no_catalog_has_ever_loaded()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        authority.Catalog = DocumentMode.Fail;
+        await using var api = await StartWithCatalogDocumentAsync(authority);
+        var client = new UserDataClient(api.CreateClient());
+
+        var answer = await client.PostAsync("get", TelegramGet, authority.CreateToken());
+
+        Assert.False(api.Catalog.IsLoaded);
+        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+    }
+
+    [Fact]
+    public async Task Get_answers_minus_4_while_the_authority_has_never_answered()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        authority.Discovery = DocumentMode.Fail;
+        await using var api = await StartWithCatalogDocumentAsync(authority);
+        var client = new UserDataClient(api.CreateClient());
+
+        var answer = await client.PostAsync("get", TelegramGet, authority.CreateToken());
+
+        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+    }
+
+    [Fact]
+    public async Task Get_answers_minus_4_when_the_database_is_unreachable()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
+        await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        var client = new UserDataClient(api.CreateClient());
+
+        var answer = await client.PostAsync("get", TelegramGet, authority.CreateToken());
+
+        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+        Assert.Empty(answer.GetProperty("values").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_catalog_is_read_from_the_authority_discovery_document_by_default()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        await using var api = await new ApiFactory(authority, await TestPostgres.CreateDatabaseAsync()).StartedAsync();
+
+        Assert.Equal(authority.IdentityProviders.Order(), api.Catalog.Names.Order());
+    }
+
+    [Theory]
+    [InlineData(DocumentMode.Fail)]
+    [InlineData(DocumentMode.Garbage)]
+    public async Task A_failed_catalog_refresh_keeps_the_last_good_copy(DocumentMode failure)
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        await using var api = await StartWithCatalogDocumentAsync(authority);
+        var client = new UserDataClient(api.CreateClient());
+        var token = authority.CreateToken();
+        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
+
+        authority.Catalog = failure;
+        var refreshed = await api.ReloadCatalogAsync();
+
+        Assert.False(refreshed);
+        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
+    }
+
+    [Fact]
+    public async Task A_catalog_refresh_picks_up_new_and_removed_providers()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        await using var api = await StartWithCatalogDocumentAsync(authority);
+        var client = new UserDataClient(api.CreateClient());
+        var token = authority.CreateToken();
+        var discordGet = new { identity_provider = "discord", value_keys = new[] { "k" } };
+        Assert.Equal((int)ResultCode.IdentityProviderNotFound, (await client.PostAsync("get", discordGet, token)).Result());
+
+        authority.IdentityProviders.Remove("telegram");
+        authority.IdentityProviders.Add("discord");
+        Assert.True(await api.ReloadCatalogAsync());
+
+        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", discordGet, token)).Result());
+        Assert.Equal((int)ResultCode.IdentityProviderNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
+    }
+}
