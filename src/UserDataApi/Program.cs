@@ -23,7 +23,10 @@ app.UseJsonErrorAnswers();
 app.UseApiDocumentation();
 app.MapUserData();
 
-await app.MigrateDatabaseIfConfiguredAsync();
+if (!await app.MigrateDatabaseIfConfiguredAsync())
+{
+    return 1;
+}
 await app.RunAsync();
 return 0;
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace UserDataApi.Persistence;
 
@@ -10,21 +11,44 @@ public static class PersistenceExtensions
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
         builder.Services.AddDbContextPool<UserDataDbContext>(options => options.UseNpgsql(connectionString));
+        builder.Services.AddSingleton<ServerKeys>();
         return builder;
     }
 
-    /// <summary>Applies pending migrations when <c>Database:MigrateOnStartup</c> says so (default: only in Development).</summary>
-    public static async Task MigrateDatabaseIfConfiguredAsync(this WebApplication app)
+    /// <summary>
+    /// Applies pending migrations when <c>Database:MigrateOnStartup</c> says so (default: only in Development).
+    /// An unreachable database is retried for half a minute, as a container may start before it;
+    /// returns false, after one clear log line, when the migration cannot be applied.
+    /// </summary>
+    public static async Task<bool> MigrateDatabaseIfConfiguredAsync(this WebApplication app)
     {
         var migrate = app.Configuration.GetValue<bool?>("Database:MigrateOnStartup") ?? app.Environment.IsDevelopment();
         if (!migrate)
         {
-            return;
+            return true;
         }
 
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<UserDataDbContext>();
-        app.Logger.LogInformation("Applying database migrations");
-        await db.Database.MigrateAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await using var scope = app.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<UserDataDbContext>();
+                app.Logger.LogInformation("Applying database migrations");
+                await db.Database.MigrateAsync();
+                return true;
+            }
+            catch (NpgsqlException exception) when (exception is not PostgresException && DateTime.UtcNow < deadline)
+            {
+                app.Logger.LogWarning("Database not reachable yet ({Reason}); retrying", exception.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+            {
+                app.Logger.LogCritical("Database migration failed: {Reason}", exception.Message);
+                return false;
+            }
+        }
     }
 }

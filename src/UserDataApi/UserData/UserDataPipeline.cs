@@ -19,7 +19,7 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         JsonTypeInfo<TRequest> requestType,
         ScopeSet requiredScopes,
         Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
-        where TRequest : class, IUserDataRequest
+        where TRequest : UserDataRequest
         where TResponse : IUserDataResponse<TResponse>
     {
         var cancellationToken = http.RequestAborted;

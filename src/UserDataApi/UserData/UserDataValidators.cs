@@ -3,7 +3,23 @@ using Microsoft.Extensions.Options;
 
 namespace UserDataApi.UserData;
 
-/// <summary>Field rules of get: -5 for a missing or malformed field, -7 for too many keys.</summary>
+// Field rules: a failure answers -5, unless the rule carries another ResultCode as its state.
+// Key validity (-8) is not here: SPEC §3 checks it after the identity provider, with storage.
+
+public sealed class SetRequestValidator : AbstractValidator<SetRequest>
+{
+    public SetRequestValidator(IOptions<UserDataOptions> options)
+    {
+        RuleFor(r => r.IdentityProvider).NotNull();
+        RuleFor(r => r.ValueKey).NotNull();
+        RuleFor(r => r.ValueData)
+            .NotNull()
+            .Must(value => UserDataText.IsWithin(value, options.Value.MaxValueLength)).WithMessage("value_data is too long")
+            .Must(UserDataText.IsStorable).WithMessage("value_data holds NUL");
+        RuleFor(r => r.AccessScope).InclusiveBetween(0, 1).When(r => r.AccessScope is not null);
+    }
+}
+
 public sealed class GetRequestValidator : AbstractValidator<GetRequest>
 {
     public GetRequestValidator(IOptions<UserDataOptions> options)
@@ -15,5 +31,32 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
             .WithState(_ => ResultCode.KeysSizeLimitReached);
+    }
+}
+
+public sealed class ListGetRequestValidator : AbstractValidator<ListGetRequest>
+{
+    public ListGetRequestValidator() => RuleFor(r => r.IdentityProvider).NotNull();
+}
+
+public sealed class SharedListGetRequestValidator : AbstractValidator<SharedListGetRequest>
+{
+    public SharedListGetRequestValidator()
+    {
+        RuleFor(r => r.IdentityProvider).NotNull();
+        RuleFor(r => r.PageSize)
+            .InclusiveBetween(1u, (uint)SharedListGetRequest.MaxPageSize)
+            .When(r => r.PageSize is not null);
+    }
+}
+
+public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
+{
+    public DeleteRequestValidator(IOptions<UserDataOptions> options)
+    {
+        RuleFor(r => r.IdentityProvider).NotNull();
+        RuleFor(r => r.ValueKeys).NotEmpty();
+        RuleForEach(r => r.ValueKeys).NotNull();
+        RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);
     }
 }

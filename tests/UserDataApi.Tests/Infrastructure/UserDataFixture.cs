@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using UserDataApi.Persistence;
 
@@ -15,6 +16,15 @@ public sealed class UserDataFixture : IAsyncLifetime
         Authority = await TestAuthority.StartAsync();
         Api = await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync()).StartedAsync();
         Client = new UserDataClient(Api.CreateClient());
+    }
+
+    public static string NewUser() => "user-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>Counts the stored records of one user, straight from the database.</summary>
+    public async Task<int> CountRecordsAsync(string userId)
+    {
+        await using var services = Api.Services.CreateAsyncScope();
+        return await services.ServiceProvider.GetRequiredService<UserDataDbContext>().Records.CountAsync(r => r.UserId == userId);
     }
 
     /// <summary>Stores a record directly in the database, bypassing the API.</summary>

@@ -11,7 +11,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     private readonly UserDataClient _client = fixture.Client;
     private readonly TestAuthority _authority = fixture.Authority;
 
-    private static string NewUser() => "user-" + Guid.NewGuid().ToString("N");
+    private static string NewUser() => UserDataFixture.NewUser();
 
     private Task<System.Text.Json.JsonElement> Get(string token, params string[] keys) =>
         _client.PostAsync("get", new { identity_provider = "telegram", value_keys = keys }, token);

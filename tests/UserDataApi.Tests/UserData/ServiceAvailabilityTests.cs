@@ -13,17 +13,18 @@ public sealed class ServiceAvailabilityTests
             new Dictionary<string, string?> { ["IdentityProviders:DiscoveryUrl"] = authority.CatalogUrl }).StartedAsync();
 
     [Fact]
-    public async Task Get_answers_minus_4_while_no_catalog_has_ever_loaded()
+    public async Task Every_endpoint_answers_minus_4_while_no_catalog_has_ever_loaded()
     {
         await using var authority = await TestAuthority.StartAsync();
         authority.Catalog = DocumentMode.Fail;
         await using var api = await StartWithCatalogDocumentAsync(authority);
         var client = new UserDataClient(api.CreateClient());
 
-        var answer = await client.PostAsync("get", TelegramGet, authority.CreateToken());
-
         Assert.False(api.Catalog.IsLoaded);
-        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+        foreach (var (endpoint, (body, _)) in EndpointCases.Endpoints)
+        {
+            Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, (await client.PostAsync(endpoint, body, authority.CreateToken())).Result());
+        }
     }
 
     [Fact]
@@ -40,17 +41,32 @@ public sealed class ServiceAvailabilityTests
     }
 
     [Fact]
-    public async Task Get_answers_minus_4_when_the_database_is_unreachable()
+    public async Task Every_endpoint_answers_minus_4_when_the_database_is_unreachable()
     {
         await using var authority = await TestAuthority.StartAsync();
         var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
         await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
         var client = new UserDataClient(api.CreateClient());
 
-        var answer = await client.PostAsync("get", TelegramGet, authority.CreateToken());
+        foreach (var (endpoint, (body, fields)) in EndpointCases.Endpoints)
+        {
+            var answer = await client.PostAsync(endpoint, body, authority.CreateToken());
+            Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+            Assert.All(fields, field => Assert.True(answer.TryGetProperty(field, out _)));
+        }
+    }
+
+    [Fact]
+    public async Task Shared_list_continuation_answers_minus_4_when_the_database_is_unreachable()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
+        await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        var client = new UserDataClient(api.CreateClient());
+
+        var answer = await client.PostAsync("shared-list-get", new { identity_provider = "telegram", search_id = "AQIDBAUGBwgJCgsMDQ4PEBES" }, authority.CreateToken());
 
         Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
-        Assert.Empty(answer.GetProperty("values").EnumerateArray());
     }
 
     [Fact]

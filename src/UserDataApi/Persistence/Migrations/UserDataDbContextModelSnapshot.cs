@@ -22,6 +22,26 @@ namespace UserDataApi.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("UserDataApi.Persistence.ServerKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("Material")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("material");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("server_keys", (string)null);
+                });
+
             modelBuilder.Entity("UserDataApi.Persistence.UserDataRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -52,7 +72,8 @@ namespace UserDataApi.Persistence.Migrations
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasColumnType("text")
-                        .HasColumnName("value_key");
+                        .HasColumnName("value_key")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")

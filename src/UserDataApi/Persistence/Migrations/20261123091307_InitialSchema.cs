@@ -7,11 +7,24 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace UserDataApi.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class InitialUserData : Migration
+    public partial class InitialSchema : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "server_keys",
+                columns: table => new
+                {
+                    name = table.Column<string>(type: "text", nullable: false),
+                    material = table.Column<byte[]>(type: "bytea", nullable: false),
+                    created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_server_keys", x => x.name);
+                });
+
             migrationBuilder.CreateTable(
                 name: "user_data_records",
                 columns: table => new
@@ -20,7 +33,7 @@ namespace UserDataApi.Persistence.Migrations
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     user_id = table.Column<string>(type: "text", nullable: false),
                     identity_provider = table.Column<string>(type: "text", nullable: false),
-                    value_key = table.Column<string>(type: "text", nullable: false),
+                    value_key = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     value_data = table.Column<string>(type: "text", nullable: false),
                     access_scope = table.Column<short>(type: "smallint", nullable: false),
                     client_app_id = table.Column<string>(type: "text", nullable: false),
@@ -42,6 +55,9 @@ namespace UserDataApi.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "server_keys");
+
             migrationBuilder.DropTable(
                 name: "user_data_records");
         }

@@ -12,8 +12,8 @@ using UserDataApi.Persistence;
 namespace UserDataApi.Persistence.Migrations
 {
     [DbContext(typeof(UserDataDbContext))]
-    [Migration("20261123090551_InitialUserData")]
-    partial class InitialUserData
+    [Migration("20261123091307_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -24,6 +24,26 @@ namespace UserDataApi.Persistence.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("UserDataApi.Persistence.ServerKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("Material")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("material");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("server_keys", (string)null);
+                });
 
             modelBuilder.Entity("UserDataApi.Persistence.UserDataRecord", b =>
                 {
@@ -55,7 +75,8 @@ namespace UserDataApi.Persistence.Migrations
                     b.Property<string>("Key")
                         .IsRequired()
                         .HasColumnType("text")
-                        .HasColumnName("value_key");
+                        .HasColumnName("value_key")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using UserDataApi.Tests.Infrastructure;
+using UserDataApi.UserData;
+
+namespace UserDataApi.Tests.UserData;
+
+/// <summary>The result codes every user-data endpoint shares, and the answer shape the SDKs decode.</summary>
+public sealed class EveryEndpointTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
+{
+    private readonly UserDataClient _client = fixture.Client;
+    private readonly TestAuthority _authority = fixture.Authority;
+
+    private async Task<JsonElement> Call(string endpoint, string? token, object? body = null)
+    {
+        var answer = await _client.PostAsync(endpoint, body ?? EndpointCases.Endpoints[endpoint].Body, token);
+        foreach (var field in EndpointCases.Endpoints[endpoint].AnswerFields)
+        {
+            Assert.True(answer.TryGetProperty(field, out _), $"{endpoint} answer lacks {field}: {answer}");
+        }
+        return answer;
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task Without_a_token_every_endpoint_answers_minus_1(string endpoint)
+    {
+        Assert.Equal((int)ResultCode.TokenInvalid, (await Call(endpoint, null)).Result());
+        Assert.Equal((int)ResultCode.TokenInvalid, (await Call(endpoint, "garbage")).Result());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task With_an_expired_token_every_endpoint_answers_minus_2(string endpoint)
+    {
+        var token = _authority.CreateToken(notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-2));
+
+        Assert.Equal((int)ResultCode.TokenExpired, (await Call(endpoint, token)).Result());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task With_only_the_email_scope_every_endpoint_answers_minus_3(string endpoint)
+    {
+        Assert.Equal((int)ResultCode.AccessDenied, (await Call(endpoint, _authority.CreateToken(scopes: "email"))).Result());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task With_a_body_that_is_not_json_every_endpoint_answers_minus_5(string endpoint)
+    {
+        var answer = await _client.PostRawAsync(endpoint, "{\"identity_provider\":", _authority.CreateToken());
+
+        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.All(EndpointCases.Endpoints[endpoint].AnswerFields, field => Assert.True(answer.TryGetProperty(field, out _)));
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task With_a_missing_identity_provider_every_endpoint_answers_minus_5(string endpoint)
+    {
+        var answer = await _client.PostRawAsync(endpoint, """{"value_key":"k","value_data":"v","value_keys":["k"]}""", _authority.CreateToken());
+
+        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task With_an_unknown_identity_provider_every_endpoint_answers_minus_6(string endpoint)
+    {
+        var answer = await Call(endpoint, _authority.CreateToken(), EndpointCases.BodyWith(endpoint, "TELEGRAM"));
+
+        Assert.Equal((int)ResultCode.IdentityProviderNotFound, answer.Result());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task Every_endpoint_echoes_request_id_even_on_failure(string endpoint)
+    {
+        var body = JsonSerializer.SerializeToNode(EndpointCases.BodyWith(endpoint, "nowhere"))!.AsObject();
+        body["request_id"] = 1234567890123;
+
+        var answer = await _client.PostAsync(endpoint, body, _authority.CreateToken(UserDataFixture.NewUser()));
+
+        Assert.Equal(1234567890123, answer.GetProperty("request_id").GetInt64());
+    }
+
+    [Theory]
+    [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
+    public async Task Every_endpoint_answers_a_valid_request_with_success(string endpoint)
+    {
+        var answer = await Call(endpoint, _authority.CreateToken(UserDataFixture.NewUser()));
+
+        Assert.Contains(answer.Result(), new[] { (int)ResultCode.Success, (int)ResultCode.SuccessNotFound });
+        Assert.False(answer.TryGetProperty("request_id", out _));
+    }
+}
