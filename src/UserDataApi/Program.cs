@@ -1,6 +1,7 @@
 using UserDataApi.Auth;
 using UserDataApi.Hosting;
 using UserDataApi.IdentityProviders;
+using UserDataApi.Intents;
 using UserDataApi.Persistence;
 using UserDataApi.UserData;
 
@@ -16,12 +17,14 @@ builder.AddPersistence();
 builder.AddTokenAuthentication();
 builder.AddIdentityProviderCatalog();
 builder.AddUserData();
+builder.AddIntents();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
 app.UseJsonErrorAnswers();
 app.UseApiDocumentation();
 app.MapUserData();
+app.MapIntents();
 
 if (!await app.MigrateDatabaseIfConfiguredAsync())
 {

@@ -7,7 +7,7 @@ public static class ErrorAnswers
 {
     public static WebApplicationBuilder ConfigureRequestLimits(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = UserDataOptions.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequestBody.MaxBytes);
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using UserDataApi.Auth;
 using UserDataApi.IdentityProviders;
+using UserDataApi.Intents;
 using UserDataApi.Persistence;
 using UserDataApi.UserData;
 
@@ -24,7 +25,32 @@ public static class StartupSettings
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeyLength", minimum: 1)
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxValueLength", minimum: 1)
                ?? CheckBoolean(configuration, "Database:MigrateOnStartup")
-               ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata");
+               ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata")
+               ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
+               ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
+               ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);
+    }
+
+    private static string? CheckProvider(IConfigurationSection provider)
+    {
+        var key = provider.Path;
+        var type = provider["Type"] ?? ProviderOptions.OidcType;
+        if (string.IsNullOrWhiteSpace(provider["ClientId"]))
+        {
+            return $"{key}:ClientId is required.";
+        }
+        if (string.Equals(type, ProviderOptions.OidcType, StringComparison.OrdinalIgnoreCase))
+        {
+            var error = CheckUrl(provider, "Issuer", required: true) ?? CheckBoolean(provider, "RequireHttpsMetadata");
+            return error is null ? null : $"{key}:{error}";
+        }
+        if (string.Equals(type, ProviderOptions.OAuthType, StringComparison.OrdinalIgnoreCase))
+        {
+            return new[] { "AuthorizationEndpoint", "TokenEndpoint", "UserInfoEndpoint" }
+                .Select(endpoint => CheckUrl(provider, endpoint, required: true))
+                .FirstOrDefault(e => e is not null) is { } error ? $"{key}:{error}" : null;
+        }
+        return $"{key}:Type must be '{ProviderOptions.OidcType}' or '{ProviderOptions.OAuthType}', not '{type}'.";
     }
 
     private static string? CheckUrl(IConfiguration configuration, string key, bool required)

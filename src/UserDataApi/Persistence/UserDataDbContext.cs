@@ -7,23 +7,25 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
 {
     public DbSet<UserDataRecord> Records => Set<UserDataRecord>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+    public DbSet<IdpIntent> Intents => Set<IdpIntent>();
+    public DbSet<IdpLink> Links => Set<IdpLink>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Columns are snake_case, as PostgreSQL users expect; the few exceptions are named below.
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+        {
+            property.SetColumnName(SnakeCase(property.Name));
+        }
+
         modelBuilder.Entity<UserDataRecord>(record =>
         {
             record.ToTable("user_data_records");
             record.HasKey(r => r.Id);
-            record.Property(r => r.Id).HasColumnName("id").UseIdentityAlwaysColumn();
-            record.Property(r => r.UserId).HasColumnName("user_id");
-            record.Property(r => r.IdentityProvider).HasColumnName("identity_provider");
+            record.Property(r => r.Id).UseIdentityAlwaysColumn();
             // Byte-wise order whatever the database's locale: shared-list-get pages by key.
             record.Property(r => r.Key).HasColumnName("value_key").UseCollation("C");
             record.Property(r => r.Value).HasColumnName("value_data");
-            record.Property(r => r.AccessScope).HasColumnName("access_scope");
-            record.Property(r => r.ClientAppId).HasColumnName("client_app_id");
-            record.Property(r => r.CreatedAt).HasColumnName("created_at");
-            record.Property(r => r.UpdatedAt).HasColumnName("updated_at");
             record.HasIndex(r => new { r.UserId, r.IdentityProvider, r.Key })
                 .IsUnique()
                 .HasDatabaseName("ux_user_data_records_user_idp_key");
@@ -33,9 +35,24 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
         {
             key.ToTable("server_keys");
             key.HasKey(k => k.Name);
-            key.Property(k => k.Name).HasColumnName("name");
-            key.Property(k => k.Material).HasColumnName("material");
-            key.Property(k => k.CreatedAt).HasColumnName("created_at");
+        });
+
+        modelBuilder.Entity<IdpIntent>(intent =>
+        {
+            intent.ToTable("idp_intents");
+            intent.HasKey(i => i.Id);
+            intent.Property(i => i.RawInformation).HasColumnType("jsonb");
+            intent.HasIndex(i => i.StateHash).IsUnique().HasDatabaseName("ux_idp_intents_state_hash");
+        });
+
+        modelBuilder.Entity<IdpLink>(link =>
+        {
+            link.ToTable("idp_links");
+            link.HasKey(l => new { l.IdpId, l.LinkedUserId });
+            link.HasIndex(l => l.UserId).HasDatabaseName("ix_idp_links_user_id");
         });
     }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -22,7 +22,7 @@ public static class UserDataEndpoints
         builder.Services.AddSingleton<IValidator<ListGetRequest>, ListGetRequestValidator>();
         builder.Services.AddSingleton<IValidator<SharedListGetRequest>, SharedListGetRequestValidator>();
         builder.Services.AddSingleton<IValidator<DeleteRequest>, DeleteRequestValidator>();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, UserDataJsonContext.Default));
+        builder.ConfigureJsonAnswers(UserDataJsonContext.Default);
         return builder;
     }
 

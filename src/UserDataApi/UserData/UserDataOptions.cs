@@ -5,9 +5,6 @@ public sealed class UserDataOptions
 {
     public const string Section = "UserData";
 
-    /// <summary>Largest request body read by a user-data endpoint (SPEC §7).</summary>
-    public const int MaxBodyBytes = 1024 * 1024;
-
     public int MaxKeysPerRequest { get; set; } = 100;
     public int MaxKeyLength { get; set; } = 256;
     public int MaxValueLength { get; set; } = 65536;

@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using UserDataApi.Auth;
+using UserDataApi.Hosting;
 using UserDataApi.IdentityProviders;
 
 namespace UserDataApi.UserData;
@@ -23,7 +24,7 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         where TResponse : IUserDataResponse<TResponse>
     {
         var cancellationToken = http.RequestAborted;
-        var request = await UserDataBody.ReadAsync(http.Request, requestType, cancellationToken);
+        var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken);
         var requestId = request?.RequestId;
 
         var token = await tokens.CheckAsync(http);

@@ -22,6 +22,145 @@ namespace UserDataApi.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("UserDataApi.Persistence.IdpIntent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("FailureReason")
+                        .HasColumnType("text")
+                        .HasColumnName("failure_reason");
+
+                    b.Property<string>("FailureUrl")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("failure_url");
+
+                    b.Property<string>("IdpId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("idp_id");
+
+                    b.Property<string>("IdpUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("idp_user_id");
+
+                    b.Property<string>("IdpUserName")
+                        .HasColumnType("text")
+                        .HasColumnName("idp_user_name");
+
+                    b.Property<string>("Nonce")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("nonce");
+
+                    b.Property<byte[]>("ProtectedAccessToken")
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_access_token");
+
+                    b.Property<byte[]>("ProtectedIdToken")
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_id_token");
+
+                    b.Property<byte[]>("ProtectedVerifier")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_verifier");
+
+                    b.Property<string>("RawInformation")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("raw_information");
+
+                    b.Property<string>("ResourceOwner")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("resource_owner");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<short>("State")
+                        .HasColumnType("smallint")
+                        .HasColumnName("state");
+
+                    b.Property<byte[]>("StateHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("state_hash");
+
+                    b.Property<string>("SuccessUrl")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("success_url");
+
+                    b.Property<byte[]>("TokenHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StateHash")
+                        .IsUnique()
+                        .HasDatabaseName("ux_idp_intents_state_hash");
+
+                    b.ToTable("idp_intents", (string)null);
+                });
+
+            modelBuilder.Entity("UserDataApi.Persistence.IdpLink", b =>
+                {
+                    b.Property<string>("IdpId")
+                        .HasColumnType("text")
+                        .HasColumnName("idp_id");
+
+                    b.Property<string>("LinkedUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("linked_user_id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LinkedUserName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("linked_user_name");
+
+                    b.Property<string>("ResourceOwner")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("resource_owner");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("IdpId", "LinkedUserId");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_idp_links_user_id");
+
+                    b.ToTable("idp_links", (string)null);
+                });
+
             modelBuilder.Entity("UserDataApi.Persistence.ServerKey", b =>
                 {
                     b.Property<string>("Name")

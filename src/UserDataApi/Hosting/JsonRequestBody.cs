@@ -3,16 +3,22 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Net.Http.Headers;
 
-namespace UserDataApi.UserData;
+namespace UserDataApi.Hosting;
 
-/// <summary>Reads a user-data request body: JSON only, at most <see cref="UserDataOptions.MaxBodyBytes"/>, never throwing on bad input.</summary>
-internal static class UserDataBody
+/// <summary>Reads a JSON request body: at most <see cref="MaxBytes"/> (SPEC §7), never throwing on bad input.</summary>
+public static class JsonRequestBody
 {
-    /// <summary>The parsed request, or null when the body is not an acceptable request of this type.</summary>
-    public static async Task<TRequest?> ReadAsync<TRequest>(HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken)
+    public const int MaxBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The parsed request, or null when the body is not an acceptable request of this type. An empty
+    /// body is null too, unless <paramref name="whenEmpty"/> says what it stands for.
+    /// </summary>
+    public static async Task<TRequest?> ReadAsync<TRequest>(
+        HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken, Func<TRequest>? whenEmpty = null)
         where TRequest : class
     {
-        if (!IsJson(request.ContentType) || request.ContentLength > UserDataOptions.MaxBodyBytes)
+        if (!IsJson(request.ContentType) || request.ContentLength > MaxBytes)
         {
             return null;
         }
@@ -36,12 +42,12 @@ internal static class UserDataBody
                     break;
                 }
                 length += read;
-                if (length > UserDataOptions.MaxBodyBytes)
+                if (length > MaxBytes)
                 {
                     return null;
                 }
             }
-            return JsonSerializer.Deserialize(buffer.AsSpan(0, length), type);
+            return length == 0 && whenEmpty is not null ? whenEmpty() : JsonSerializer.Deserialize(buffer.AsSpan(0, length), type);
         }
         catch (JsonException)
         {

@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
+
+namespace UserDataApi.Intents;
+
+/// <summary>Where a provider's endpoints are, and (OIDC) the issuer and keys its ID tokens are checked against.</summary>
+public sealed record ProviderEndpoints(string AuthorizationEndpoint, string TokenEndpoint, string? UserInfoEndpoint, string? Issuer, ICollection<SecurityKey> SigningKeys);
+
+/// <summary>What a provider said about the user after a successful code exchange.</summary>
+public sealed record ProviderUser(string UserId, string? UserName, JsonObject Claims, string AccessToken, string? IdToken);
+
+/// <summary>A provider call that failed; <see cref="Error"/> and <see cref="Description"/> go to the failure URL.</summary>
+public sealed class ProviderException(string error, string description) : Exception(description)
+{
+    public string Error { get; } = error;
+    public string Description { get; } = description;
+}
+
+/// <summary>The OAuth 2.0 / OpenID Connect client side of intents: authorization URL, code exchange, ID token, user info.</summary>
+public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpClientFactory httpClients)
+{
+    public const string HttpClientName = "external-providers";
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> _discovery = new(StringComparer.Ordinal);
+
+    public ProviderOptions? Find(string idpId) => options.Value.Providers.GetValueOrDefault(idpId);
+
+    /// <summary>Reads an OIDC provider's discovery document (cached, refreshed on unknown keys); an OAuth provider's endpoints come from its settings.</summary>
+    public async Task<ProviderEndpoints> ResolveAsync(string idpId, ProviderOptions provider, CancellationToken cancellationToken)
+    {
+        if (!provider.IsOidc)
+        {
+            return new ProviderEndpoints(provider.AuthorizationEndpoint!, provider.TokenEndpoint!, provider.UserInfoEndpoint, null, []);
+        }
+        var manager = _discovery.GetOrAdd(idpId, _ => new ConfigurationManager<OpenIdConnectConfiguration>(
+            provider.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
+            new OpenIdConnectConfigurationRetriever(),
+            new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName)) { RequireHttps = provider.RequireHttpsMetadata }));
+        try
+        {
+            var configuration = await manager.GetConfigurationAsync(cancellationToken);
+            return new ProviderEndpoints(configuration.AuthorizationEndpoint, configuration.TokenEndpoint,
+                configuration.UserInfoEndpoint, configuration.Issuer, configuration.SigningKeys);
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new ProviderException("server_error", $"the provider's discovery document could not be read: {exception.Message}");
+        }
+    }
+
+    public static string AuthorizationUrl(ProviderEndpoints endpoints, ProviderOptions provider, string redirectUri, string state, string nonce, string codeChallenge)
+    {
+        var query = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = provider.ClientId,
+            ["redirect_uri"] = redirectUri,
+            ["scope"] = provider.Scopes,
+            ["state"] = state,
+            ["code_challenge"] = codeChallenge,
+            ["code_challenge_method"] = "S256",
+        };
+        if (provider.IsOidc)
+        {
+            query["nonce"] = nonce;
+        }
+        return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(endpoints.AuthorizationEndpoint, query);
+    }
+
+    /// <summary>Exchanges the code, checks the ID token (OIDC), and reads user info.</summary>
+    public async Task<ProviderUser> CompleteAsync(
+        string idpId, ProviderOptions provider, string code, string codeVerifier, string nonce, string redirectUri, CancellationToken cancellationToken)
+    {
+        var endpoints = await ResolveAsync(idpId, provider, cancellationToken);
+        var tokens = await ExchangeCodeAsync(endpoints, provider, code, codeVerifier, redirectUri, cancellationToken);
+        var accessToken = tokens["access_token"]?.GetValue<string>()
+                          ?? throw new ProviderException("server_error", "the token response holds no access_token");
+        var idToken = tokens["id_token"]?.GetValue<string>();
+
+        var claims = new JsonObject();
+        if (provider.IsOidc)
+        {
+            if (idToken is null)
+            {
+                throw new ProviderException("server_error", "the token response holds no id_token");
+            }
+            claims = await ValidateIdTokenAsync(idpId, provider, endpoints, idToken, nonce, cancellationToken);
+        }
+        if (endpoints.UserInfoEndpoint is not null)
+        {
+            var userInfo = await ReadUserInfoAsync(endpoints.UserInfoEndpoint, accessToken, cancellationToken);
+            if (provider.IsOidc && userInfo["sub"]?.ToString() != claims["sub"]?.ToString())
+            {
+                throw new ProviderException("server_error", "user info names another subject than the ID token");
+            }
+            foreach (var (name, value) in userInfo)
+            {
+                claims[name] = value?.DeepClone();
+            }
+        }
+
+        var userId = provider.IsOidc ? claims["sub"]?.ToString() : IdOf(claims[provider.IdAttribute]);
+        if (string.IsNullOrEmpty(userId))
+        {
+            throw new ProviderException("server_error", $"the provider named no user id ({(provider.IsOidc ? "sub" : provider.IdAttribute)})");
+        }
+        var userName = claims["preferred_username"]?.GetValueKind() == JsonValueKind.String ? claims["preferred_username"]!.GetValue<string>() : null;
+        return new ProviderUser(userId, userName, claims, accessToken, idToken);
+    }
+
+    private static string? IdOf(JsonNode? node) => node?.GetValueKind() switch
+    {
+        JsonValueKind.String => node.GetValue<string>(),
+        JsonValueKind.Number => node.ToJsonString(),
+        _ => null,
+    };
+
+    private async Task<JsonObject> ExchangeCodeAsync(
+        ProviderEndpoints endpoints, ProviderOptions provider, string code, string codeVerifier, string redirectUri, CancellationToken cancellationToken)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = redirectUri,
+            ["code_verifier"] = codeVerifier,
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoints.TokenEndpoint);
+        if (string.Equals(provider.TokenEndpointAuthMethod, ProviderOptions.ClientSecretPost, StringComparison.OrdinalIgnoreCase))
+        {
+            form["client_id"] = provider.ClientId;
+            form["client_secret"] = provider.ClientSecret;
+        }
+        else
+        {
+            // RFC 6749 §2.3.1: client id and secret are form-encoded before they are joined for Basic.
+            var credentials = $"{Uri.EscapeDataString(provider.ClientId)}:{Uri.EscapeDataString(provider.ClientSecret)}";
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials)));
+        }
+        request.Content = new FormUrlEncodedContent(form);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var answer = await SendForJsonAsync(request, "token endpoint", cancellationToken);
+        return answer;
+    }
+
+    private async Task<JsonObject> ValidateIdTokenAsync(
+        string idpId, ProviderOptions provider, ProviderEndpoints endpoints, string idToken, string nonce, CancellationToken cancellationToken)
+    {
+        var result = await ValidateWithKeysAsync(provider, endpoints, idToken);
+        if (result.Exception is SecurityTokenSignatureKeyNotFoundException && _discovery.TryGetValue(idpId, out var manager))
+        {
+            // The provider may have rotated its keys since the discovery document was cached.
+            manager.RequestRefresh();
+            result = await ValidateWithKeysAsync(provider, await ResolveAsync(idpId, provider, cancellationToken), idToken);
+        }
+        if (!result.IsValid)
+        {
+            throw new ProviderException("server_error", $"the ID token is not valid ({result.Exception?.GetType().Name})");
+        }
+        var token = (JsonWebToken)result.SecurityToken;
+        if (!token.TryGetPayloadValue<string>("nonce", out var tokenNonce) || tokenNonce != nonce)
+        {
+            throw new ProviderException("server_error", "the ID token's nonce does not match the intent");
+        }
+        var payload = System.Text.Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        return JsonNode.Parse(payload)!.AsObject();
+    }
+
+    private static Task<TokenValidationResult> ValidateWithKeysAsync(ProviderOptions provider, ProviderEndpoints endpoints, string idToken) =>
+        new JsonWebTokenHandler().ValidateTokenAsync(idToken, new TokenValidationParameters
+        {
+            ValidIssuer = endpoints.Issuer,
+            ValidAudience = provider.ClientId,
+            IssuerSigningKeys = endpoints.SigningKeys,
+            ValidateLifetime = true,
+            ClockSkew = ClockSkew,
+        });
+
+    private async Task<JsonObject> ReadUserInfoAsync(string endpoint, string accessToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return await SendForJsonAsync(request, "user-info endpoint", cancellationToken);
+    }
+
+    private async Task<JsonObject> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ProviderException("server_error", $"the provider's {what} answered {(int)response.StatusCode}");
+            }
+            return JsonNode.Parse(body) as JsonObject ?? throw new ProviderException("server_error", $"the provider's {what} did not answer a JSON object");
+        }
+        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException("server_error", $"the provider's {what} could not be used ({exception.GetType().Name})");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using UserDataApi.Hosting;
+
+namespace UserDataApi.Intents;
+
+/// <summary>The ZITADEL v2-compatible identity-provider intents and links (SPEC §4).</summary>
+public static class IntentEndpoints
+{
+    public const string CallbackPath = "/idps/callback";
+
+    public static WebApplicationBuilder AddIntents(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(IntentsOptions.Section);
+        builder.Services.Configure<IntentsOptions>(section);
+        // Operators often write a list as one environment variable: "https://a.example https://b.example".
+        builder.Services.PostConfigure<IntentsOptions>(options => options.AllowedRedirectOrigins.AddRange(
+            (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        builder.ConfigureJsonAnswers(IntentJsonContext.Default);
+        builder.Services.AddHttpClient(ExternalProviders.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<ExternalProviders>();
+        builder.Services.AddSingleton<IntentSecrets>();
+        builder.Services.AddSingleton<IntentScope>();
+        builder.Services.AddScoped<IntentFlow>();
+        builder.Services.AddScoped<IntentLinks>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapIntents(this IEndpointRouteBuilder app)
+    {
+        var intents = app.MapGroup("/v2/idp_intents").WithTags("Identity-provider intents").AddEndpointFilter<IntentCallerFilter>();
+        intents.MapPost("", StartAsync)
+            .WithName("StartIdentityProviderIntent")
+            .WithSummary("Start an intent: returns the provider's authorization URL")
+            .WithDescription("Errors: 400 invalid idpId/urls (urls must be absolute http(s) URLs of an origin in `Intents:AllowedRedirectOrigins`), 401, 403, 404 unknown idpId, 503 provider unreachable.")
+            .WithJsonRequestBody<StartIntentRequest>();
+        intents.MapPost("/{idpIntentId}", RetrieveAsync)
+            .WithName("RetrieveIdentityProviderIntent")
+            .WithSummary("Retrieve what the identity provider returned (once)")
+            .WithDescription("Errors: 400 intent not succeeded, expired or already consumed; 401; 403 wrong token or scope; 404 unknown intent.")
+            .WithJsonRequestBody<RetrieveIntentRequest>();
+
+        var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentCallerFilter>();
+        links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user").WithJsonRequestBody<AddLinkRequest>();
+        links.MapPost("/_search", ListLinksAsync).WithName("ListIDPLinks").WithSummary("List a user's provider links").WithJsonRequestBody<ListLinksRequest>();
+        links.MapDelete("/{idpId}/{linkedUserId}", (string userId, string idpId, string linkedUserId, IntentLinks store, HttpContext http) =>
+                store.RemoveAsync(userId, idpId, linkedUserId, http.RequestAborted))
+            .WithName("RemoveIDPLink").WithSummary("Remove a provider link");
+
+        app.MapMethods(CallbackPath, [HttpMethods.Get, HttpMethods.Post], CallbackAsync)
+            .WithTags("Identity-provider intents")
+            .WithName("IdentityProviderCallback")
+            .WithSummary("Where providers send the browser back (code/state or error); redirects to the intent's success or failure URL");
+        return app;
+    }
+
+    private static async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
+    {
+        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.StartIntentRequest, http.RequestAborted);
+        return request is null
+            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
+            : await flow.StartAsync(request, RedirectUri(http, options.Value), http.RequestAborted);
+    }
+
+    private static async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(string idpIntentId, HttpContext http, IntentFlow flow)
+    {
+        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.RetrieveIntentRequest, http.RequestAborted);
+        return request is null
+            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
+            : await flow.RetrieveAsync(idpIntentId, request, http.RequestAborted);
+    }
+
+    private static async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddLinkAsync(string userId, HttpContext http, IntentLinks store)
+    {
+        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.AddLinkRequest, http.RequestAborted);
+        return request is null
+            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
+            : await store.AddAsync(userId, request, http.RequestAborted);
+    }
+
+    private static async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListLinksAsync(string userId, HttpContext http, IntentLinks store)
+    {
+        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.ListLinksRequest, http.RequestAborted, whenEmpty: () => new ListLinksRequest());
+        return request is null
+            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
+            : await store.ListAsync(userId, request, http.RequestAborted);
+    }
+
+    private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
+    {
+        var values = http.Request.HasFormContentType ? (IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>>)await http.Request.ReadFormAsync(http.RequestAborted) : http.Request.Query;
+        var parameters = values.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+        var callback = new CallbackParameters(
+            parameters.GetValueOrDefault("state"), parameters.GetValueOrDefault("code"),
+            parameters.GetValueOrDefault("error"), parameters.GetValueOrDefault("error_description"));
+        return await flow.CompleteAsync(callback, RedirectUri(http, options.Value), http.RequestAborted);
+    }
+
+    /// <summary><c>{Intents:PublicBaseUrl}/idps/callback</c>, or this request's own address when no public base URL is set.</summary>
+    private static string RedirectUri(HttpContext http, IntentsOptions options)
+    {
+        var baseUrl = string.IsNullOrEmpty(options.PublicBaseUrl)
+            ? $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}"
+            : options.PublicBaseUrl;
+        return baseUrl.TrimEnd('/') + CallbackPath;
+    }
+}

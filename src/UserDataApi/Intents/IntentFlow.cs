@@ -1,0 +1,273 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using UserDataApi.Persistence;
+
+namespace UserDataApi.Intents;
+
+/// <summary>
+/// The life of an intent: started (auth URL handed out), then succeeded or failed at the provider's
+/// callback, then consumed by one retrieve. Every change is one conditional UPDATE on the intent's
+/// state, so a replayed callback or a second retrieve, on any instance, finds nothing left to change.
+/// </summary>
+public sealed class IntentFlow(
+    UserDataDbContext db,
+    ExternalProviders providers,
+    IntentSecrets secrets,
+    IOptions<IntentsOptions> options,
+    IHostEnvironment environment,
+    ILogger<IntentFlow> logger)
+{
+    private IntentsOptions Settings => options.Value;
+
+    public async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(
+        StartIntentRequest request, string redirectUri, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.IdpId))
+        {
+            return IntentErrors.InvalidArgument("idpId is required");
+        }
+        if ((CheckRedirect(request.Urls?.SuccessUrl, "urls.successUrl") ?? CheckRedirect(request.Urls?.FailureUrl, "urls.failureUrl")) is { } invalid)
+        {
+            return IntentErrors.InvalidArgument(invalid);
+        }
+        if (providers.Find(request.IdpId) is not { } provider)
+        {
+            return IntentErrors.NotFound($"identity provider '{request.IdpId}' is not configured");
+        }
+
+        ProviderEndpoints endpoints;
+        try
+        {
+            endpoints = await providers.ResolveAsync(request.IdpId, provider, cancellationToken);
+        }
+        catch (ProviderException exception)
+        {
+            logger.LogWarning("Intent not started for {IdpId}: {Reason}", request.IdpId, exception.Description);
+            return IntentErrors.Unavailable("the identity provider cannot be reached");
+        }
+
+        var state = IntentSecrets.NewToken();
+        var verifier = IntentSecrets.NewToken();
+        var now = DateTime.UtcNow;
+        var intent = new IdpIntent
+        {
+            Id = IntentSecrets.NewId(),
+            IdpId = request.IdpId,
+            ResourceOwner = Settings.ResourceOwner,
+            State = IntentState.Started,
+            Sequence = 1,
+            StateHash = IntentSecrets.Hash(state),
+            ProtectedVerifier = await secrets.SealAsync(verifier, cancellationToken),
+            Nonce = IntentSecrets.NewToken(),
+            SuccessUrl = request.Urls!.SuccessUrl!,
+            FailureUrl = request.Urls.FailureUrl!,
+            CreatedAt = now,
+            ChangedAt = now,
+            ExpiresAt = now.AddSeconds(Settings.LifetimeSeconds),
+        };
+        db.Intents.Add(intent);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Intent {IntentId} started for {IdpId}", intent.Id, intent.IdpId);
+
+        var authUrl = ExternalProviders.AuthorizationUrl(endpoints, provider, redirectUri, state, intent.Nonce, IntentSecrets.Challenge(verifier));
+        return TypedResults.Ok(new StartIntentResponse(DetailsOf(intent), authUrl));
+    }
+
+    /// <summary>The provider's redirect back: ends the intent and sends the browser to the success or failure URL.</summary>
+    public async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CompleteAsync(
+        CallbackParameters callback, string redirectUri, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(callback.State))
+        {
+            return IntentErrors.InvalidArgument("state is missing");
+        }
+        var stateHash = IntentSecrets.Hash(callback.State);
+        var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.StateHash == stateHash, cancellationToken);
+        if (intent is null)
+        {
+            return IntentErrors.InvalidArgument("state does not belong to any intent");
+        }
+        if (intent.State != IntentState.Started)
+        {
+            logger.LogWarning("Callback for intent {IntentId} replayed; it is already {State}", intent.Id, intent.State);
+            return FailureRedirect(intent, "invalid_request", "the intent has already been completed");
+        }
+        if (intent.ExpiresAt <= DateTime.UtcNow)
+        {
+            return await FailAsync(intent, "invalid_request", "the intent has expired", cancellationToken);
+        }
+        if (!string.IsNullOrEmpty(callback.Error))
+        {
+            return await FailAsync(intent, callback.Error, callback.ErrorDescription ?? "", cancellationToken);
+        }
+        if (string.IsNullOrEmpty(callback.Code))
+        {
+            return await FailAsync(intent, "invalid_request", "the provider sent no code", cancellationToken);
+        }
+        if (providers.Find(intent.IdpId) is not { } provider)
+        {
+            return await FailAsync(intent, "server_error", "the identity provider is no longer configured", cancellationToken);
+        }
+
+        ProviderUser user;
+        try
+        {
+            var verifier = await secrets.OpenAsync(intent.ProtectedVerifier, cancellationToken);
+            user = await providers.CompleteAsync(intent.IdpId, provider, callback.Code, verifier, intent.Nonce, redirectUri, cancellationToken);
+        }
+        catch (ProviderException exception)
+        {
+            return await FailAsync(intent, exception.Error, exception.Description, cancellationToken);
+        }
+
+        var token = IntentSecrets.NewToken();
+        var tokenHash = IntentSecrets.Hash(token);
+        var raw = user.Claims.ToJsonString();
+        var accessToken = await secrets.SealAsync(user.AccessToken, cancellationToken);
+        var idToken = user.IdToken is null ? null : await secrets.SealAsync(user.IdToken, cancellationToken);
+        var now = DateTime.UtcNow;
+        var succeeded = await db.Intents
+            .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.State, IntentState.Succeeded)
+                .SetProperty(i => i.Sequence, i => i.Sequence + 1)
+                .SetProperty(i => i.TokenHash, tokenHash)
+                .SetProperty(i => i.IdpUserId, user.UserId)
+                .SetProperty(i => i.IdpUserName, user.UserName)
+                .SetProperty(i => i.RawInformation, raw)
+                .SetProperty(i => i.ProtectedAccessToken, accessToken)
+                .SetProperty(i => i.ProtectedIdToken, idToken)
+                .SetProperty(i => i.ChangedAt, now), cancellationToken);
+        if (succeeded == 0)
+        {
+            return FailureRedirect(intent, "invalid_request", "the intent has already been completed");
+        }
+
+        var linkedUser = await LinkedUserAsync(intent.IdpId, user.UserId, cancellationToken);
+        logger.LogInformation("Intent {IntentId} succeeded{Linked}", intent.Id, linkedUser is null ? "" : " for a linked user");
+        var query = new Dictionary<string, string?> { ["id"] = intent.Id, ["token"] = token };
+        if (linkedUser is not null)
+        {
+            query["user"] = linkedUser;
+        }
+        return TypedResults.Redirect(QueryHelpers.AddQueryString(intent.SuccessUrl, query));
+    }
+
+    /// <summary>Hands out what the provider returned, once, to the holder of the intent token.</summary>
+    public async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(
+        string intentId, RetrieveIntentRequest request, CancellationToken cancellationToken)
+    {
+        var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == intentId, cancellationToken);
+        if (intent is null)
+        {
+            return IntentErrors.NotFound("intent not found");
+        }
+        if (intent.TokenHash is null)
+        {
+            return IntentErrors.FailedPrecondition(intent.State == IntentState.Failed ? "the intent has failed" : "the intent has not succeeded yet");
+        }
+        if (string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash))
+        {
+            return IntentErrors.PermissionDenied("the intent token does not match");
+        }
+        if (intent.State == IntentState.Consumed)
+        {
+            return IntentErrors.FailedPrecondition("the intent has already been consumed");
+        }
+
+        var now = DateTime.UtcNow;
+        var consumed = await db.Intents
+            .Where(i => i.Id == intentId && i.State == IntentState.Succeeded && i.ExpiresAt > now)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.State, IntentState.Consumed)
+                .SetProperty(i => i.Sequence, i => i.Sequence + 1)
+                .SetProperty(i => i.ChangedAt, now), cancellationToken);
+        if (consumed == 0)
+        {
+            return IntentErrors.FailedPrecondition(intent.ExpiresAt <= now ? "the intent has expired" : "the intent has already been consumed");
+        }
+        intent.Sequence++;
+        intent.ChangedAt = now;
+
+        var claims = JsonNode.Parse(intent.RawInformation ?? "{}")!.AsObject();
+        var link = new IdpLinkInfo(intent.IdpId, intent.IdpUserId!, intent.IdpUserName ?? "");
+        var linkedUser = await LinkedUserAsync(intent.IdpId, intent.IdpUserId!, cancellationToken);
+        var information = new IdpInformation(
+            intent.IdpId,
+            intent.IdpUserId!,
+            intent.IdpUserName,
+            JsonDocument.Parse(intent.RawInformation ?? "{}").RootElement.Clone(),
+            new OAuthInformation(
+                intent.ProtectedAccessToken is null ? null : await secrets.OpenAsync(intent.ProtectedAccessToken, cancellationToken),
+                intent.ProtectedIdToken is null ? null : await secrets.OpenAsync(intent.ProtectedIdToken, cancellationToken)));
+
+        logger.LogInformation("Intent {IntentId} retrieved", intent.Id);
+        return TypedResults.Ok(new RetrieveIntentResponse(
+            DetailsOf(intent),
+            information,
+            linkedUser,
+            linkedUser is null ? IntentMapping.AddHumanUser(claims, link) : null,
+            linkedUser is null ? null : IntentMapping.UpdateHumanUser(linkedUser, claims),
+            IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link)));
+    }
+
+    private Task<string?> LinkedUserAsync(string idpId, string providerUserId, CancellationToken cancellationToken) =>
+        db.Links.AsNoTracking()
+            .Where(l => l.IdpId == idpId && l.LinkedUserId == providerUserId)
+            .Select(l => l.UserId)
+            .FirstOrDefaultAsync(cancellationToken);
+
+    private async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> FailAsync(
+        IdpIntent intent, string error, string description, CancellationToken cancellationToken)
+    {
+        await db.Intents
+            .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.State, IntentState.Failed)
+                .SetProperty(i => i.Sequence, i => i.Sequence + 1)
+                .SetProperty(i => i.FailureReason, $"{error}: {description}")
+                .SetProperty(i => i.ChangedAt, DateTime.UtcNow), cancellationToken);
+        logger.LogWarning("Intent {IntentId} failed: {Error} {Description}", intent.Id, error, description);
+        return FailureRedirect(intent, error, description);
+    }
+
+    private static RedirectHttpResult FailureRedirect(IdpIntent intent, string error, string description) =>
+        TypedResults.Redirect(QueryHelpers.AddQueryString(intent.FailureUrl, new Dictionary<string, string?>
+        {
+            ["id"] = intent.Id,
+            ["error"] = error,
+            ["error_description"] = description,
+        }));
+
+    /// <summary>Null when the URL may be redirected to; otherwise why not. No open redirects: only configured origins.</summary>
+    private string? CheckRedirect(string? url, string field)
+    {
+        if (string.IsNullOrEmpty(url))
+        {
+            return $"{field} is required";
+        }
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
+        {
+            return $"{field} must be an absolute http(s) URL";
+        }
+        var allowed = Settings.AllowedRedirectOrigins;
+        if (allowed.Count == 0)
+        {
+            return environment.IsDevelopment() ? null : $"{field}: no redirect origins are allowed (set Intents:AllowedRedirectOrigins)";
+        }
+        var origin = uri.GetLeftPart(UriPartial.Authority);
+        return allowed.Any(a => Uri.TryCreate(a, UriKind.Absolute, out var allowedUri)
+                                && string.Equals(allowedUri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase))
+            ? null
+            : $"{field}: origin {origin} is not in Intents:AllowedRedirectOrigins";
+    }
+
+    private static Details DetailsOf(IdpIntent intent) => new(intent.Sequence, intent.ChangedAt, intent.ResourceOwner, intent.CreatedAt);
+}
+
+/// <summary>What the provider sends back to <c>/idps/callback</c>, by query (GET) or form (POST).</summary>
+public sealed record CallbackParameters(string? State, string? Code, string? Error, string? ErrorDescription);

@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using UserDataApi.Tests.Infrastructure;
+
+namespace UserDataApi.Tests.Intents;
+
+/// <summary>Authentication, input checks, links and storage of the intent API, in the gateway's error shape.</summary>
+public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<IntentFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static readonly string ValidStart =
+        $$$"""{"idpId":"{{{IntentFixture.OidcProvider}}}","urls":{"successUrl":"{{{IntentFixture.SuccessUrl}}}","failureUrl":"{{{IntentFixture.FailureUrl}}}"}}""";
+
+    private static async Task<JsonElement> ErrorOf(HttpResponseMessage response, HttpStatusCode status, int code)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var error = JsonDocument.Parse(body).RootElement.Clone();
+        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+        Assert.Empty(error.GetProperty("details").EnumerateArray());
+        return error;
+    }
+
+    [Fact]
+    public async Task Intent_calls_without_a_valid_token_answer_401()
+    {
+        using var anonymous = fixture.First.CreateClient();
+        using var expired = fixture.First.CreateClient();
+        expired.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            fixture.Authority.CreateToken(scopes: "idp-intents", notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-5)));
+
+        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, 16);
+        await ErrorOf(await expired.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, 16);
+        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents/1", Json("{}")), HttpStatusCode.Unauthorized, 16);
+        await ErrorOf(await anonymous.PostAsync("/v2/users/u/links/_search", Json("{}")), HttpStatusCode.Unauthorized, 16);
+        await ErrorOf(await anonymous.DeleteAsync("/v2/users/u/links/a/b"), HttpStatusCode.Unauthorized, 16);
+    }
+
+    [Fact]
+    public async Task Intent_calls_without_the_intents_scope_answer_403()
+    {
+        using var client = fixture.ClientFor(fixture.First, scopes: "email user-data-get");
+
+        await ErrorOf(await client.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Forbidden, 7);
+        await ErrorOf(await client.PostAsync("/v2/users/u/links", Json("{}")), HttpStatusCode.Forbidden, 7);
+    }
+
+    [Fact]
+    public async Task Start_with_an_unknown_provider_answers_404()
+    {
+        using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(ValidStart.Replace(IntentFixture.OidcProvider, "myspace")));
+
+        await ErrorOf(response, HttpStatusCode.NotFound, 5);
+    }
+
+    public static TheoryData<string> InvalidStarts =>
+    [
+        "not json",
+        "{}",
+        """{"idpId":"test-oidc"}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"/relative","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"javascript:alert(1)","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://evil.example/steal","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example.evil.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://user@login.example/ok","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":5,"urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example/no"}}""",
+    ];
+
+    [Theory]
+    [MemberData(nameof(InvalidStarts))]
+    public async Task Start_with_invalid_input_answers_400(string body)
+    {
+        using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(body));
+
+        await ErrorOf(response, HttpStatusCode.BadRequest, 3);
+    }
+
+    [Fact]
+    public async Task Links_can_be_added_listed_and_removed()
+    {
+        var user = "local-" + Guid.NewGuid().ToString("N");
+        using var client = fixture.ClientFor(fixture.First);
+        var link = $$$"""{"idpLink":{"idpId":"{{{IntentFixture.OAuthProvider}}}","userId":"ext-{{{user}}}","userName":"ext name"}}""";
+
+        using var added = await client.PostAsync($"/v2/users/{user}/links", Json(link));
+        var details = JsonDocument.Parse(await added.Content.ReadAsStringAsync()).RootElement.GetProperty("details");
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        Assert.Equal("org-test", details.GetProperty("resourceOwner").GetString());
+        await ErrorOf(await client.PostAsync($"/v2/users/someone-else/links", Json(link)), HttpStatusCode.Conflict, 6);
+
+        using var listed = await client.PostAsync($"/v2/users/{user}/links/_search", Json(""));
+        var list = JsonDocument.Parse(await listed.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("1", list.GetProperty("details").GetProperty("totalResult").GetString());
+        var only = Assert.Single(list.GetProperty("result").EnumerateArray());
+        Assert.Equal(IntentFixture.OAuthProvider, only.GetProperty("idpId").GetString());
+        Assert.Equal($"ext-{user}", only.GetProperty("userId").GetString());
+        Assert.Equal("ext name", only.GetProperty("userName").GetString());
+
+        using var removed = await client.DeleteAsync($"/v2/users/{user}/links/{IntentFixture.OAuthProvider}/ext-{user}");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        await ErrorOf(await client.DeleteAsync($"/v2/users/{user}/links/{IntentFixture.OAuthProvider}/ext-{user}"), HttpStatusCode.NotFound, 5);
+        using var empty = await client.PostAsync($"/v2/users/{user}/links/_search", Json("""{"query":{"offset":"0","limit":10,"asc":true}}"""));
+        Assert.Empty(JsonDocument.Parse(await empty.Content.ReadAsStringAsync()).RootElement.GetProperty("result").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("""{"idpLink":{"idpId":"myspace","userId":"x","userName":"y"}}""", HttpStatusCode.NotFound, 5)]
+    [InlineData("""{"idpLink":{"idpId":"test-oidc"}}""", HttpStatusCode.BadRequest, 3)]
+    [InlineData("""{}""", HttpStatusCode.BadRequest, 3)]
+    [InlineData("""[1,2]""", HttpStatusCode.BadRequest, 3)]
+    public async Task Adding_an_invalid_link_is_refused(string body, HttpStatusCode status, int code)
+    {
+        await ErrorOf(await fixture.ClientFor(fixture.First).PostAsync("/v2/users/u1/links", Json(body)), status, code);
+    }
+
+    [Fact]
+    public async Task Provider_tokens_and_intent_tokens_are_not_stored_in_clear()
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+        var landing = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery((await fixture.DeliverCallbackAsync(fixture.First, callback)).Query);
+        var id = landing["id"].ToString();
+        using var retrieved = await fixture.RetrieveAsync(fixture.First, id, landing["token"]);
+        var oauth = JsonDocument.Parse(await retrieved.Content.ReadAsStringAsync()).RootElement.GetProperty("idpInformation").GetProperty("oauth");
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT row_to_json(i)::text FROM idp_intents i WHERE id = @id", connection);
+        command.Parameters.AddWithValue("id", id);
+        var row = (string)(await command.ExecuteScalarAsync())!;
+
+        Assert.DoesNotContain(oauth.GetProperty("accessToken").GetString()!, row);
+        Assert.DoesNotContain(oauth.GetProperty("idToken").GetString()!, row);
+        Assert.DoesNotContain(landing["token"].ToString(), row);
+        Assert.DoesNotContain(Convert.ToHexString(Encoding.UTF8.GetBytes(oauth.GetProperty("accessToken").GetString()![..20])).ToLowerInvariant(), row);
+    }
+}

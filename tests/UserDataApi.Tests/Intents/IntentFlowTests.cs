@@ -1,0 +1,312 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using UserDataApi.Tests.Infrastructure;
+
+namespace UserDataApi.Tests.Intents;
+
+public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<IntentFixture>
+{
+    private static Dictionary<string, string> QueryOf(Uri uri) =>
+        QueryHelpers.ParseQuery(uri.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+
+    /// <summary>A whole login: start, provider login, callback; returns the success redirect's query.</summary>
+    private async Task<Dictionary<string, string>> LoginAsync(ProviderUser user, string idpId = IntentFixture.OidcProvider)
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First, idpId);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, user);
+        var landing = await fixture.DeliverCallbackAsync(fixture.First, callback);
+        Assert.StartsWith(IntentFixture.AllowedOrigin + "/idp/success?flow=42&", landing.ToString());
+        return QueryOf(landing);
+    }
+
+    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Start_returns_an_authorization_code_request_with_pkce_state_and_nonce()
+    {
+        using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", JsonContent(
+            new { idpId = IntentFixture.OidcProvider, urls = new { successUrl = IntentFixture.SuccessUrl, failureUrl = IntentFixture.FailureUrl } }));
+        var answer = await ReadJsonAsync(response, HttpStatusCode.OK);
+
+        var authUrl = new Uri(answer.GetProperty("authUrl").GetString()!);
+        var query = QueryOf(authUrl);
+        Assert.StartsWith(fixture.Provider.Issuer + "connect/authorize", authUrl.ToString());
+        Assert.Equal("code", query["response_type"]);
+        Assert.Equal(TestIdentityProvider.ClientId, query["client_id"]);
+        Assert.Equal(IntentFixture.CallbackUrl, query["redirect_uri"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.Equal(43, query["code_challenge"].Length);
+        Assert.True(query["state"].Length >= 43, "state carries at least 256 bits");
+        Assert.True(query["nonce"].Length >= 43, "nonce carries at least 256 bits");
+        Assert.Equal("openid profile email phone", query["scope"]);
+        var details = answer.GetProperty("details");
+        Assert.Equal("1", details.GetProperty("sequence").GetString());
+        Assert.Equal("org-test", details.GetProperty("resourceOwner").GetString());
+        Assert.True(details.GetProperty("changeDate").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task A_whole_oidc_login_retrieves_every_claim_the_provider_holds()
+    {
+        var user = TestIdentityProvider.Alice;
+        var landing = await LoginAsync(user);
+        Assert.False(landing.ContainsKey("user"));
+        Assert.True(landing["token"].Length >= 43, "the intent token carries at least 256 bits");
+
+        using var response = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
+        var answer = await ReadJsonAsync(response, HttpStatusCode.OK);
+
+        var details = answer.GetProperty("details");
+        Assert.Equal("3", details.GetProperty("sequence").GetString());
+        Assert.Equal("org-test", details.GetProperty("resourceOwner").GetString());
+        Assert.True(details.GetProperty("creationDate").GetDateTimeOffset() <= details.GetProperty("changeDate").GetDateTimeOffset());
+
+        var information = answer.GetProperty("idpInformation");
+        Assert.Equal(IntentFixture.OidcProvider, information.GetProperty("idpId").GetString());
+        Assert.Equal(user.Subject, information.GetProperty("userId").GetString());
+        Assert.Equal(user.UserName, information.GetProperty("userName").GetString());
+        var raw = information.GetProperty("rawInformation");
+        foreach (var (type, value, valueType) in TestIdentityProvider.ClaimsOf(user))
+        {
+            if (valueType == System.Security.Claims.ClaimValueTypes.Boolean)
+            {
+                Assert.Equal(bool.Parse(value), raw.GetProperty(type).GetBoolean());
+            }
+            else
+            {
+                Assert.Equal(value, raw.GetProperty(type).GetString());
+            }
+        }
+        var oauth = information.GetProperty("oauth");
+        Assert.False(string.IsNullOrEmpty(oauth.GetProperty("accessToken").GetString()));
+        var idToken = new JsonWebToken(oauth.GetProperty("idToken").GetString());
+        Assert.Equal(user.Subject, idToken.Subject);
+        Assert.Equal(TestIdentityProvider.ClientId, idToken.Audiences.Single());
+
+        Assert.False(answer.TryGetProperty("userId", out _));
+        Assert.False(answer.TryGetProperty("updateHumanUser", out _));
+        var add = answer.GetProperty("addHumanUser");
+        Assert.Equal(user.UserName, add.GetProperty("username").GetString());
+        AssertProfile(add.GetProperty("profile"), user);
+        Assert.Equal(user.Email, add.GetProperty("email").GetProperty("email").GetString());
+        Assert.True(add.GetProperty("email").GetProperty("isVerified").GetBoolean());
+        Assert.Equal(user.Phone, add.GetProperty("phone").GetProperty("phone").GetString());
+        Assert.False(add.GetProperty("phone").GetProperty("isVerified").GetBoolean());
+        var link = Assert.Single(add.GetProperty("idpLinks").EnumerateArray());
+        Assert.Equal(IntentFixture.OidcProvider, link.GetProperty("idpId").GetString());
+        Assert.Equal(user.Subject, link.GetProperty("userId").GetString());
+        Assert.Equal(user.UserName, link.GetProperty("userName").GetString());
+
+        var create = answer.GetProperty("createUser");
+        Assert.Equal("org-test", create.GetProperty("organizationId").GetString());
+        Assert.Equal(user.UserName, create.GetProperty("username").GetString());
+        AssertProfile(create.GetProperty("human").GetProperty("profile"), user);
+        Assert.Equal(user.Email, create.GetProperty("human").GetProperty("email").GetProperty("email").GetString());
+        Assert.Equal(user.Subject, create.GetProperty("human").GetProperty("idpLinks")[0].GetProperty("userId").GetString());
+    }
+
+    private static void AssertProfile(JsonElement profile, ProviderUser user)
+    {
+        Assert.Equal(user.GivenName, profile.GetProperty("givenName").GetString());
+        Assert.Equal(user.FamilyName, profile.GetProperty("familyName").GetString());
+        Assert.Equal(user.NickName, profile.GetProperty("nickName").GetString());
+        Assert.Equal(user.Name, profile.GetProperty("displayName").GetString());
+        Assert.Equal(user.Locale ?? "und", profile.GetProperty("preferredLanguage").GetString());
+    }
+
+    [Fact]
+    public async Task A_user_without_locale_or_phone_gets_und_and_no_phone()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Bob);
+
+        var answer = await ReadJsonAsync(await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]), HttpStatusCode.OK);
+
+        var add = answer.GetProperty("addHumanUser");
+        Assert.Equal("und", add.GetProperty("profile").GetProperty("preferredLanguage").GetString());
+        Assert.False(add.TryGetProperty("phone", out _));
+        Assert.False(add.GetProperty("email").GetProperty("isVerified").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_oauth_provider_login_reads_the_user_id_from_its_id_attribute()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Alice, IntentFixture.OAuthProvider);
+
+        var answer = await ReadJsonAsync(await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]), HttpStatusCode.OK);
+
+        Assert.Equal(TestIdentityProvider.Alice.Subject, answer.GetProperty("idpInformation").GetProperty("userId").GetString());
+        Assert.Equal(IntentFixture.OAuthProvider, answer.GetProperty("idpInformation").GetProperty("idpId").GetString());
+        Assert.Equal(TestIdentityProvider.Alice.Email, answer.GetProperty("addHumanUser").GetProperty("email").GetProperty("email").GetString());
+    }
+
+    [Fact]
+    public async Task Two_instances_share_one_flow_start_on_one_callback_on_the_other()
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+
+        var landing = QueryOf(await fixture.DeliverCallbackAsync(fixture.Second, callback));
+        var answer = await ReadJsonAsync(await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]), HttpStatusCode.OK);
+
+        Assert.Equal(TestIdentityProvider.Alice.Subject, answer.GetProperty("idpInformation").GetProperty("userId").GetString());
+    }
+
+    [Fact]
+    public async Task The_callback_accepts_a_form_post()
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+        using var client = fixture.First.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        using var response = await client.PostAsync("/idps/callback", new FormUrlEncodedContent(QueryOf(callback)));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var landing = QueryOf(response.Headers.Location!);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"])).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_provider_refusal_redirects_to_the_failure_url_with_the_error()
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Refuser);
+
+        var landing = await fixture.DeliverCallbackAsync(fixture.First, callback);
+
+        Assert.StartsWith(IntentFixture.FailureUrl + "?", landing.ToString());
+        var query = QueryOf(landing);
+        Assert.Equal("access_denied", query["error"]);
+        Assert.Equal("The user refused the request.", query["error_description"]);
+        using var retrieve = await fixture.RetrieveAsync(fixture.First, query["id"], "anything");
+        Assert.Equal(9, (await ReadJsonAsync(retrieve, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_tampered_state_is_refused_and_the_intent_stays_open()
+    {
+        var (state, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+        var tampered = callback.PathAndQuery.Replace(Uri.EscapeDataString(state), Uri.EscapeDataString(state[..^1] + (state[^1] == 'A' ? 'B' : 'A')));
+
+        using var client = fixture.First.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var response = await client.GetAsync(tampered);
+
+        var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(3, error.GetProperty("code").GetInt32());
+        var landing = await fixture.DeliverCallbackAsync(fixture.First, callback);
+        Assert.StartsWith(IntentFixture.AllowedOrigin + "/idp/success", landing.ToString());
+    }
+
+    [Fact]
+    public async Task A_replayed_callback_does_not_create_a_second_success()
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+        var first = QueryOf(await fixture.DeliverCallbackAsync(fixture.First, callback));
+
+        var replay = await fixture.DeliverCallbackAsync(fixture.Second, callback);
+
+        Assert.StartsWith(IntentFixture.FailureUrl, replay.ToString());
+        Assert.False(QueryOf(replay).ContainsKey("token"));
+        using var retrieve = await fixture.RetrieveAsync(fixture.First, first["id"], first["token"]);
+        Assert.Equal(HttpStatusCode.OK, retrieve.StatusCode);
+    }
+
+    [Fact]
+    public async Task Retrieve_with_a_wrong_token_answers_403_and_an_unknown_id_404()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Alice);
+
+        using var wrong = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"][..^1] + "x");
+        using var missing = await fixture.RetrieveAsync(fixture.First, landing["id"], null);
+        using var unknown = await fixture.RetrieveAsync(fixture.First, "123456789", landing["token"]);
+
+        Assert.Equal(7, (await ReadJsonAsync(wrong, HttpStatusCode.Forbidden)).GetProperty("code").GetInt32());
+        Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
+        var notFound = await ReadJsonAsync(unknown, HttpStatusCode.NotFound);
+        Assert.Equal(5, notFound.GetProperty("code").GetInt32());
+        Assert.Equal(JsonValueKind.Array, notFound.GetProperty("details").ValueKind);
+        Assert.False(string.IsNullOrEmpty(notFound.GetProperty("message").GetString()));
+        using var stillThere = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
+        Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_intent_is_consumed_by_its_first_retrieve()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Alice);
+
+        using var first = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
+        using var second = await fixture.RetrieveAsync(fixture.Second, landing["id"], landing["token"]);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(9, (await ReadJsonAsync(second, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_intent_that_has_not_succeeded_answers_400()
+    {
+        var (state, _) = await fixture.StartIntentAsync(fixture.First);
+        var id = await fixture.IntentIdOfStateAsync(state);
+
+        using var response = await fixture.RetrieveAsync(fixture.First, id, "whatever");
+
+        Assert.Equal(9, (await ReadJsonAsync(response, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_expired_intent_answers_400()
+    {
+        await using var shortLived = await fixture.StartInstanceAsync(new Dictionary<string, string?> { ["Intents:LifetimeSeconds"] = "1" });
+        var (_, authUrl) = await fixture.StartIntentAsync(shortLived);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+        var landing = QueryOf(await fixture.DeliverCallbackAsync(shortLived, callback));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        using var response = await fixture.RetrieveAsync(shortLived, landing["id"], landing["token"]);
+
+        var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(9, error.GetProperty("code").GetInt32());
+        Assert.Contains("expired", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_linked_account_retrieves_the_user_id_and_update_human_user()
+    {
+        var user = TestIdentityProvider.Bob;
+        var localUser = "local-" + Guid.NewGuid().ToString("N");
+        using var linked = await fixture.ClientFor(fixture.First).PostAsync($"/v2/users/{localUser}/links",
+            JsonContent(new { idpLink = new { idpId = IntentFixture.OidcProvider, userId = user.Subject, userName = user.UserName } }));
+        Assert.Equal(HttpStatusCode.OK, linked.StatusCode);
+        try
+        {
+            var landing = await LoginAsync(user);
+            Assert.Equal(localUser, landing["user"]);
+
+            var answer = await ReadJsonAsync(await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]), HttpStatusCode.OK);
+
+            Assert.Equal(localUser, answer.GetProperty("userId").GetString());
+            Assert.False(answer.TryGetProperty("addHumanUser", out _));
+            var update = answer.GetProperty("updateHumanUser");
+            Assert.Equal(localUser, update.GetProperty("userId").GetString());
+            Assert.Equal(user.UserName, update.GetProperty("username").GetString());
+            AssertProfile(update.GetProperty("profile"), user);
+            Assert.Equal(user.Email, update.GetProperty("email").GetProperty("email").GetString());
+            Assert.Equal(localUser, answer.GetProperty("createUser").GetProperty("userId").GetString());
+        }
+        finally
+        {
+            using var _ = await fixture.ClientFor(fixture.First).DeleteAsync($"/v2/users/{localUser}/links/{IntentFixture.OidcProvider}/{user.Subject}");
+        }
+    }
+
+    private static StringContent JsonContent(object body) =>
+        new(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+}
