@@ -117,6 +117,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         {
             Issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/",
         };
+        // The first requests build OpenIddict's caches; do that here, not inside a test's time limits.
+        using var warmUp = new HttpClient();
+        await warmUp.GetStringAsync(provider.Issuer + ".well-known/openid-configuration");
+        await warmUp.GetStringAsync(provider.Issuer + ".well-known/jwks");
         return provider;
     }
 
