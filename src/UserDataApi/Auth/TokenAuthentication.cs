@@ -30,8 +30,10 @@ public static class TokenAuthentication
             ? builder.Configuration[UserJwtsSection + ":ValidIssuer"] ?? "dotnet-user-jwts"
             : null;
 
+        // No default scheme: the authentication middleware would then validate every request's token
+        // up front, signature included, before TokenChecker could answer from its cache.
         var authentication = builder.Services
-            .AddAuthentication(Scheme)
+            .AddAuthentication()
             .AddPolicyScheme(Scheme, "Bearer token", policy => policy.ForwardDefaultSelector =
                 context => userJwtsIssuer is not null && IssuerOf(context.Request) == userJwtsIssuer ? UserJwtsScheme : AuthorityScheme)
             .AddJwtBearer(AuthorityScheme, jwt =>
@@ -54,6 +56,8 @@ public static class TokenAuthentication
 
         builder.Services.AddAuthorization();
         builder.Services.AddSingleton<TokenChecker>();
+        builder.Services.AddSingleton<ValidatedTokenCache>();
+        builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
 

@@ -10,14 +10,30 @@ public enum TokenStatus { Valid, Invalid, Expired, AuthorityUnavailable }
 /// <summary>The outcome of checking a request's bearer token; <see cref="Caller"/> is set when it is valid.</summary>
 public readonly record struct TokenCheck(TokenStatus Status, Caller? Caller);
 
-/// <summary>Authenticates a request's bearer token through the JwtBearer pipeline and says why it failed when it did.</summary>
-public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions)
+/// <summary>
+/// Authenticates a request's bearer token through the JwtBearer pipeline and says why it failed when
+/// it did. Tokens that passed are remembered until they expire (<see cref="ValidatedTokenCache"/>).
+/// </summary>
+public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, IOptions<AuthOptions> authOptions, ValidatedTokenCache cache)
 {
+    private const string BearerPrefix = "Bearer ";
+
     public async Task<TokenCheck> CheckAsync(HttpContext context)
     {
+        var header = context.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : null;
+        if (token is { Length: > 0 } && cache.TryGet(token, out var known))
+        {
+            return new TokenCheck(TokenStatus.Valid, known);
+        }
+
         var result = await context.AuthenticateAsync(TokenAuthentication.Scheme);
         if (result.Succeeded && Caller.FromClaims(result.Principal) is { } caller)
         {
+            if (token is not null && long.TryParse(result.Principal.FindFirst("exp")?.Value, out var exp))
+            {
+                cache.Add(token, caller, DateTimeOffset.FromUnixTimeSeconds(exp).AddSeconds(authOptions.Value.ClockSkewSeconds));
+            }
             return new TokenCheck(TokenStatus.Valid, caller);
         }
 

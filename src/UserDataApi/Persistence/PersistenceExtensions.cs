@@ -9,8 +9,19 @@ public static class PersistenceExtensions
 
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
-        builder.Services.AddDbContextPool<UserDataDbContext>(options => options.UseNpgsql(connectionString));
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName) ?? "";
+        // One pool for EF Core and for the hot-path commands that skip it. Statements used often are
+        // prepared on each connection automatically, unless the connection string says otherwise.
+        builder.Services.AddSingleton(_ =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
+            return dataSource.Build();
+        });
+        builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
         return builder;
     }

@@ -1,13 +1,34 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using UserDataApi.Auth;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
 
-/// <summary>Reads and writes user-data records; every call is one SQL statement (the cursor key aside).</summary>
-public sealed class UserDataStore(UserDataDbContext db, SearchCursor cursors, IOptions<UserDataOptions> options)
+/// <summary>
+/// Reads and writes user-data records; every call is one SQL statement (the cursor key aside).
+/// The two hot calls, get and set, go straight to Npgsql with positional parameters, so that their
+/// statements are prepared once per connection and no query translation runs per request.
+/// </summary>
+public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, IOptions<UserDataOptions> options)
 {
+    // The conflict branch only updates a row the caller's client app owns, so no row comes back
+    // exactly when the key belongs to another client app.
+    private const string UpsertSql = """
+        INSERT INTO user_data_records AS r (user_id, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, now(), now())
+        ON CONFLICT (user_id, identity_provider, value_key) DO UPDATE
+           SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
+         WHERE r.client_app_id = EXCLUDED.client_app_id
+        RETURNING 1
+        """;
+
+    private const string GetSql = """
+        SELECT value_key, value_data FROM user_data_records
+         WHERE user_id = $1 AND identity_provider = $2 AND value_key = ANY($3) AND (client_app_id = $4 OR access_scope = 1)
+        """;
+
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it (-7 otherwise).</summary>
     public async Task<SetResponse> SetAsync(SetRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -16,36 +37,46 @@ public sealed class UserDataStore(UserDataDbContext db, SearchCursor cursors, IO
             return new SetResponse(request.RequestId, ResultCode.KeyInvalid);
         }
 
-        var scope = (short)(request.AccessScope ?? (int)AccessScope.Public);
-        // One upsert: the conflict branch only updates a row the caller's client app owns, so no
-        // row comes back exactly when the key belongs to another client app.
-        var written = await db.Database.SqlQuery<int>($"""
-            INSERT INTO user_data_records AS r (user_id, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
-            VALUES ({caller.UserId}, {request.IdentityProvider}, {request.ValueKey}, {request.ValueData}, {scope}, {caller.ClientAppId}, now(), now())
-            ON CONFLICT (user_id, identity_provider, value_key) DO UPDATE
-               SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
-             WHERE r.client_app_id = EXCLUDED.client_app_id
-            RETURNING 1 AS "Value"
-            """).ToListAsync(cancellationToken);
+        await using var command = dataSource.CreateCommand(UpsertSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.UserId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.IdentityProvider });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueKey });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueData });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)(request.AccessScope ?? (int)AccessScope.Public) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
+        var written = await command.ExecuteScalarAsync(cancellationToken);
 
-        return new SetResponse(request.RequestId, written.Count > 0 ? ResultCode.Success : ResultCode.KeyAccessDenied);
+        return new SetResponse(request.RequestId, written is not null ? ResultCode.Success : ResultCode.KeyAccessDenied);
     }
 
     /// <summary>The caller's own records and other client apps' public ones, in the order the keys were asked for.</summary>
     public async Task<GetResponse> GetAsync(GetRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var keys = request.ValueKeys.Distinct(StringComparer.Ordinal).ToArray();
-        var found = await db.Records
-            .AsNoTracking()
-            .Where(r => r.UserId == caller.UserId
-                        && r.IdentityProvider == request.IdentityProvider
-                        && keys.Contains(r.Key)
-                        && (r.ClientAppId == caller.ClientAppId || r.AccessScope == AccessScope.Public))
-            .Select(r => new UserDataValue(r.Key, r.Value))
-            .ToDictionaryAsync(v => v.ValueKey, StringComparer.Ordinal, cancellationToken);
+        await using var command = dataSource.CreateCommand(GetSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.UserId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.IdentityProvider });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
 
-        var values = keys.Where(found.ContainsKey).Select(k => found[k]).ToArray();
-        return new GetResponse(request.RequestId, values.Length > 0 ? ResultCode.Success : ResultCode.SuccessNotFound, values);
+        var found = new Dictionary<string, string>(keys.Length, StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found[reader.GetString(0)] = reader.GetString(1);
+            }
+        }
+
+        var values = new List<UserDataValue>(found.Count);
+        foreach (var key in keys)
+        {
+            if (found.TryGetValue(key, out var value))
+            {
+                values.Add(new UserDataValue(key, value));
+            }
+        }
+        return new GetResponse(request.RequestId, values.Count > 0 ? ResultCode.Success : ResultCode.SuccessNotFound, values);
     }
 
     /// <summary>The keys the caller's client app owns, split by access scope, in key order.</summary>
