@@ -10,14 +10,19 @@ public static class PersistenceExtensions
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName) ?? "";
-        // One pool for EF Core and for the hot-path commands that skip it. Statements used often are
-        // prepared on each connection automatically, unless the connection string says otherwise.
+        // One pool for EF Core and for the hot-path commands that skip it. Unless the connection string
+        // says otherwise, often-used statements are prepared automatically, and concurrent requests'
+        // commands are multiplexed onto few connections (fewer round trips and system calls under load).
         builder.Services.AddSingleton(_ =>
         {
             var dataSource = new NpgsqlDataSourceBuilder(connectionString);
             if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
             {
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
+            if (!connectionString.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase))
+            {
+                dataSource.ConnectionStringBuilder.Multiplexing = true;
             }
             return dataSource.Build();
         });
