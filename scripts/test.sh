@@ -15,4 +15,13 @@ if [ -z "${USERDATA_TEST_POSTGRES:-}" ] && ! docker info >/dev/null 2>&1; then
   echo "Test PostgreSQL: throwaway cluster on 127.0.0.1:$port"
 fi
 
-dotnet test UserDataApi.sln -c Release "$@"
+log=$(mktemp /tmp/userdataapi-test-log.XXXXXX)
+status=0
+dotnet test UserDataApi.sln -c Release "$@" 2>&1 | tee "$log" || status=$?
+# One plain closing line for CI: "N passed, N failed, N skipped".
+summary=$(grep -E '^(Passed|Failed)!' "$log" | tail -n 1 || true)
+rm -f "$log"
+if [[ $summary =~ Failed:\ +([0-9]+),\ Passed:\ +([0-9]+),\ Skipped:\ +([0-9]+) ]]; then
+  echo "${BASH_REMATCH[2]} passed, ${BASH_REMATCH[1]} failed, ${BASH_REMATCH[3]} skipped"
+fi
+exit "$status"
