@@ -21,6 +21,7 @@ builder.AddIntents();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
+app.UseSecurityHeaders();
 app.UseJsonErrorAnswers();
 app.UseApiDocumentation();
 app.MapUserData();

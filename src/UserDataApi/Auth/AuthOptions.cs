@@ -10,4 +10,10 @@ public sealed class AuthOptions
     public string? Audience { get; set; }
     public bool? RequireHttpsMetadata { get; set; }
     public int ClockSkewSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Least time between two fetches of the authority's keys that a token with an unknown key can cause.
+    /// Short enough that a rotated key is picked up soon after an outage; long enough that forged kids cannot flood the authority.
+    /// </summary>
+    public int KeyRefreshSeconds { get; set; } = 30;
 }

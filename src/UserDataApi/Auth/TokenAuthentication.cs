@@ -42,6 +42,7 @@ public static class TokenAuthentication
                 jwt.RequireHttpsMetadata = options.RequireHttpsMetadata ?? !builder.Environment.IsDevelopment();
                 jwt.BackchannelTimeout = TimeSpan.FromSeconds(10);
                 jwt.RefreshOnIssuerKeyNotFound = true;
+                jwt.RefreshInterval = TimeSpan.FromSeconds(options.KeyRefreshSeconds);
                 ApplyCommonRules(jwt, clockSkew, AsymmetricAlgorithms);
                 jwt.TokenValidationParameters.ValidIssuer = options.Authority;
                 jwt.TokenValidationParameters.ValidateAudience = !string.IsNullOrEmpty(options.Audience);

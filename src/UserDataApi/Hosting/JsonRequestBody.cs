@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 using Microsoft.Net.Http.Headers;
 
 namespace UserDataApi.Hosting;
@@ -47,7 +48,13 @@ public static class JsonRequestBody
                     return null;
                 }
             }
-            return length == 0 && whenEmpty is not null ? whenEmpty() : JsonSerializer.Deserialize(buffer.AsSpan(0, length), type);
+            if (length == 0 && whenEmpty is not null)
+            {
+                return whenEmpty();
+            }
+            // JSON text is UTF-8 (RFC 8259); the reader would skip invalid bytes inside an ignored field.
+            var body = buffer.AsSpan(0, length);
+            return Utf8.IsValid(body) ? JsonSerializer.Deserialize(body, type) : null;
         }
         catch (JsonException)
         {

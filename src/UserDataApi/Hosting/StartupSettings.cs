@@ -20,6 +20,7 @@ public static class StartupSettings
         return CheckUrl(configuration, $"{AuthOptions.Section}:Authority", required: false)
                ?? CheckUrl(configuration, $"{IdentityProvidersOptions.Section}:DiscoveryUrl", required: false)
                ?? CheckInteger(configuration, $"{AuthOptions.Section}:ClockSkewSeconds", minimum: 0)
+               ?? CheckInteger(configuration, $"{AuthOptions.Section}:KeyRefreshSeconds", minimum: 1)
                ?? CheckInteger(configuration, $"{IdentityProvidersOptions.Section}:RefreshSeconds", minimum: 1)
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeysPerRequest", minimum: 1)
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeyLength", minimum: 1)

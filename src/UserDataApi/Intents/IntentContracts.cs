@@ -99,7 +99,7 @@ public sealed record ListLinksResponse(ListDetails Details, IReadOnlyList<IdpLin
 /// <summary>The REST gateway's error body: a gRPC status code, a message, and (here always empty) details.</summary>
 public sealed record GatewayError(int Code, string Message, IReadOnlyList<JsonElement> Details);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(StartIntentRequest))]
 [JsonSerializable(typeof(StartIntentResponse))]
 [JsonSerializable(typeof(RetrieveIntentRequest))]

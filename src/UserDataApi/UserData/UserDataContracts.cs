@@ -126,7 +126,7 @@ public sealed record DeleteResponse(
     public static DeleteResponse Answer(long? requestId, ResultCode result) => new(requestId, result);
 }
 
-[JsonSourceGenerationOptions(RespectNullableAnnotations = true, AllowTrailingCommas = false)]
+[JsonSourceGenerationOptions(RespectNullableAnnotations = true, AllowTrailingCommas = false, AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(SetRequest))]
 [JsonSerializable(typeof(SetResponse))]
 [JsonSerializable(typeof(GetRequest))]

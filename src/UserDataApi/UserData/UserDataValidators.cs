@@ -26,7 +26,7 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).NotNull();
+        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(UserDataText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count)
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
@@ -56,7 +56,7 @@ public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).NotNull();
+        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(UserDataText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);
     }
 }

@@ -38,6 +38,7 @@ public sealed class StartupSettingsTests
     [Theory]
     [InlineData("Auth__Authority", "not a url", "Auth:Authority")]
     [InlineData("Auth__ClockSkewSeconds", "-3", "Auth:ClockSkewSeconds")]
+    [InlineData("Auth__KeyRefreshSeconds", "0", "Auth:KeyRefreshSeconds")]
     [InlineData("UserData__MaxKeysPerRequest", "many", "UserData:MaxKeysPerRequest")]
     [InlineData("Database__MigrateOnStartup", "maybe", "Database:MigrateOnStartup")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)

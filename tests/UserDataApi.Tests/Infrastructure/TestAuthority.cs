@@ -21,21 +21,26 @@ public enum DocumentMode
     Fail,
     /// <summary>The document is not JSON.</summary>
     Garbage,
+    /// <summary>The connection is dropped without an answer, as when the host cannot be reached.</summary>
+    Unreachable,
 }
 
 /// <summary>
 /// A real OpenID authority on 127.0.0.1: a discovery document (with <c>identity_providers</c>) and a
-/// JWKS served over HTTP, and RSA-signed tokens that the server validates through them.
+/// JWKS served over HTTP, and RSA-signed tokens that the server validates through them. Its signing
+/// key can be rotated, and each document can be made to fail.
 /// </summary>
 public sealed class TestAuthority : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly RsaSecurityKey _signingKey;
+    private readonly List<RsaSecurityKey> _publishedKeys = [];
+    private volatile RsaSecurityKey _signingKey = null!;
+    private int _keySetRequests;
 
-    private TestAuthority(WebApplication app, RsaSecurityKey signingKey)
+    private TestAuthority(WebApplication app)
     {
         _app = app;
-        _signingKey = signingKey;
+        RotateSigningKey();
     }
 
     public string Issuer { get; private set; } = "";
@@ -48,19 +53,44 @@ public sealed class TestAuthority : IAsyncDisposable
     /// <summary>How <see cref="CatalogUrl"/>, a document with only <c>identity_providers</c>, answers.</summary>
     public DocumentMode Catalog { get; set; } = DocumentMode.Serve;
 
+    /// <summary>How the JWKS answers.</summary>
+    public DocumentMode KeySet { get; set; } = DocumentMode.Serve;
+
+    /// <summary>How many times the JWKS has been asked for.</summary>
+    public int KeySetRequests => Volatile.Read(ref _keySetRequests);
+
     public string CatalogUrl => Issuer + "/catalog";
+
+    public string KeySetUrl => Issuer + "/jwks";
+
+    /// <summary>
+    /// Signs from now on with a new key (kid <c>test-key-N</c>), published beside the earlier ones
+    /// as an authority does during a rotation; returns the new kid.
+    /// </summary>
+    public string RotateSigningKey()
+    {
+        lock (_publishedKeys)
+        {
+            _signingKey = new RsaSecurityKey(RSA.Create(2048)) { KeyId = $"test-key-{_publishedKeys.Count + 1}" };
+            _publishedKeys.Add(_signingKey);
+            return _signingKey.KeyId;
+        }
+    }
 
     public static async Task<TestAuthority> StartAsync()
     {
-        var signingKey = new RsaSecurityKey(RSA.Create(2048)) { KeyId = "test-key-1" };
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var authority = new TestAuthority(app, signingKey);
-        app.MapGet("/.well-known/openid-configuration", () => authority.Document(authority.Discovery, withKeys: true));
-        app.MapGet("/catalog", () => authority.Document(authority.Catalog, withKeys: false));
-        app.MapGet("/jwks", authority.Jwks);
+        var authority = new TestAuthority(app);
+        app.MapGet("/.well-known/openid-configuration", (HttpContext context) => Answer(context, authority.Discovery, () => authority.Document(withKeys: true)));
+        app.MapGet("/catalog", (HttpContext context) => Answer(context, authority.Catalog, () => authority.Document(withKeys: false)));
+        app.MapGet("/jwks", (HttpContext context) =>
+        {
+            Interlocked.Increment(ref authority._keySetRequests);
+            return Answer(context, authority.KeySet, authority.Jwks);
+        });
         await app.StartAsync();
         authority.Issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return authority;
@@ -74,7 +104,8 @@ public sealed class TestAuthority : IAsyncDisposable
         DateTime? expires = null,
         DateTime? notBefore = null,
         string? issuer = null,
-        SecurityKey? signingKey = null)
+        SecurityKey? signingKey = null,
+        Action<SecurityTokenDescriptor>? tweak = null)
     {
         var claims = new Dictionary<string, object> { ["scope"] = scopes };
         if (userId is not null)
@@ -95,19 +126,28 @@ public sealed class TestAuthority : IAsyncDisposable
             Expires = expires ?? now.AddMinutes(10),
             SigningCredentials = new SigningCredentials(signingKey ?? _signingKey, SecurityAlgorithms.RsaSha256),
         };
+        tweak?.Invoke(descriptor);
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
     }
 
-    private IResult Document(DocumentMode mode, bool withKeys)
+    private static IResult Answer(HttpContext context, DocumentMode mode, Func<JsonObject> document)
     {
-        if (mode == DocumentMode.Fail)
+        switch (mode)
         {
-            return Results.StatusCode(StatusCodes.Status500InternalServerError);
+            case DocumentMode.Fail:
+                return Results.StatusCode(StatusCodes.Status500InternalServerError);
+            case DocumentMode.Garbage:
+                return Results.Text("<html>not a discovery document</html>", "application/json");
+            case DocumentMode.Unreachable:
+                context.Abort();
+                return Results.Empty;
+            default:
+                return Results.Json(document());
         }
-        if (mode == DocumentMode.Garbage)
-        {
-            return Results.Text("<html>not a discovery document</html>", "application/json");
-        }
+    }
+
+    private JsonObject Document(bool withKeys)
+    {
         var document = new JsonObject
         {
             ["identity_providers"] = new JsonArray(IdentityProviders.Select(p => (JsonNode)p!).ToArray()),
@@ -115,22 +155,25 @@ public sealed class TestAuthority : IAsyncDisposable
         if (withKeys)
         {
             document["issuer"] = Issuer;
-            document["jwks_uri"] = Issuer + "/jwks";
+            document["jwks_uri"] = KeySetUrl;
             document["id_token_signing_alg_values_supported"] = new JsonArray("RS256");
         }
-        return Results.Json(document);
+        return document;
     }
 
-    private IResult Jwks()
+    private JsonObject Jwks()
     {
-        var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(_signingKey.Rsa.ExportParameters(false)) { KeyId = _signingKey.KeyId });
-        return Results.Json(new JsonObject
+        lock (_publishedKeys)
         {
-            ["keys"] = new JsonArray(new JsonObject
+            return new JsonObject
             {
-                ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = jwk.Kid, ["n"] = jwk.N, ["e"] = jwk.E,
-            }),
-        });
+                ["keys"] = new JsonArray(_publishedKeys.Select(key =>
+                {
+                    var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(key.Rsa.ExportParameters(false)) { KeyId = key.KeyId });
+                    return (JsonNode)new JsonObject { ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = jwk.Kid, ["n"] = jwk.N, ["e"] = jwk.E };
+                }).ToArray()),
+            };
+        }
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -81,6 +81,7 @@ public sealed class ServiceAvailabilityTests
     [Theory]
     [InlineData(DocumentMode.Fail)]
     [InlineData(DocumentMode.Garbage)]
+    [InlineData(DocumentMode.Unreachable)]
     public async Task A_failed_catalog_refresh_keeps_the_last_good_copy(DocumentMode failure)
     {
         await using var authority = await TestAuthority.StartAsync();
