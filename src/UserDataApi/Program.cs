@@ -12,15 +12,19 @@ if (StartupSettings.FindError(builder.Configuration, builder.Environment) is { }
 }
 
 builder.ConfigureRequestLimits();
+builder.AddStructuredLogs();
+builder.AddTelemetry();
 builder.AddPersistence();
 builder.AddTokenAuthentication();
 builder.AddIdentityProviderCatalog();
 builder.AddUserData();
+builder.AddHealthEndpoints();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
 app.UseJsonErrorAnswers();
 app.UseApiDocumentation();
+app.MapHealthEndpoints();
 app.MapUserData();
 
 if (!await app.MigrateDatabaseIfConfiguredAsync())
