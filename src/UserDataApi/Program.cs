@@ -19,10 +19,12 @@ builder.AddTokenAuthentication();
 builder.AddIdentityProviderCatalog();
 builder.AddUserData();
 builder.AddHealthEndpoints();
+builder.AddRateLimits();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
 app.UseJsonErrorAnswers();
+app.UseRateLimits();
 app.UseApiDocumentation();
 app.MapHealthEndpoints();
 app.MapUserData();
