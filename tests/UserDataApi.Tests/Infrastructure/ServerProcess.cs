@@ -56,8 +56,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>Waits for the "Now listening on" line and returns that address.</summary>
     public async Task<Uri> WaitUntilListeningAsync(TimeSpan timeout)
     {
-        var line = await WaitForOutputAsync(ListeningLine().IsMatch, timeout);
-        return new Uri(ListeningLine().Match(line).Value);
+        var line = await WaitForOutputAsync(line => line.Contains("Now listening on") && ListeningAddress().IsMatch(line), timeout);
+        return new Uri(ListeningAddress().Match(line).Value);
     }
 
     public async Task<string> WaitForOutputAsync(Func<string, bool> match, TimeSpan timeout)
@@ -113,5 +113,5 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     [GeneratedRegex(@"http://[\w.\[\]:]+:\d+")]
-    private static partial Regex ListeningLine();
+    private static partial Regex ListeningAddress();
 }
