@@ -15,6 +15,13 @@ if [ -z "${USERDATA_TEST_POSTGRES:-}" ] && ! docker info >/dev/null 2>&1; then
   echo "Test PostgreSQL: throwaway cluster on 127.0.0.1:$port"
 fi
 
+# The Swagger UI browser test drives Debian's headless Chromium.
+if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
+  echo "Installing chromium for the browser test"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 log=$(mktemp /tmp/userdataapi-test-log.XXXXXX)
 status=0
 dotnet test UserDataApi.sln -c Release "$@" 2>&1 | tee "$log" || status=$?

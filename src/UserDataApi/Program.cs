@@ -13,17 +13,23 @@ if (StartupSettings.FindError(builder.Configuration, builder.Environment) is { }
 }
 
 builder.ConfigureRequestLimits();
+builder.AddStructuredLogs();
+builder.AddTelemetry();
 builder.AddPersistence();
 builder.AddTokenAuthentication();
 builder.AddIdentityProviderCatalog();
 builder.AddUserData();
 builder.AddIntents();
+builder.AddHealthEndpoints();
+builder.AddRateLimits();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
 app.UseSecurityHeaders();
 app.UseJsonErrorAnswers();
+app.UseRateLimits();
 app.UseApiDocumentation();
+app.MapHealthEndpoints();
 app.MapUserData();
 app.MapIntents();
 

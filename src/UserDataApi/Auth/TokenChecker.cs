@@ -12,13 +12,30 @@ public readonly record struct TokenCheck(TokenStatus Status, Caller? Caller);
 
 /// <summary>
 /// Authenticates a request's bearer token through the JwtBearer pipeline and says why it failed when
-/// it did. Tokens that passed are remembered until they expire (<see cref="ValidatedTokenCache"/>).
+/// it did. Tokens that passed are remembered until they expire (<see cref="ValidatedTokenCache"/>),
+/// and each request's outcome is kept on the request, so that checking twice costs nothing.
 /// </summary>
 public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, IOptions<AuthOptions> authOptions, ValidatedTokenCache cache)
 {
     private const string BearerPrefix = "Bearer ";
+    private static readonly object CheckedItem = new();
 
     public async Task<TokenCheck> CheckAsync(HttpContext context)
+    {
+        if (Checked(context) is { } done)
+        {
+            return done;
+        }
+        var check = await CheckUncachedAsync(context);
+        context.Items[CheckedItem] = check;
+        return check;
+    }
+
+    /// <summary>The outcome of <see cref="CheckAsync"/> when it already ran for this request.</summary>
+    public static TokenCheck? Checked(HttpContext context) =>
+        context.Items.TryGetValue(CheckedItem, out var check) ? (TokenCheck)check! : null;
+
+    private async Task<TokenCheck> CheckUncachedAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
         var token = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : null;

@@ -17,6 +17,7 @@ public static class ErrorAnswers
         {
             if (context.Request.Path.StartsWithSegments("/user-data"))
             {
+                context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCode.ServiceTemporarilyNotValid);
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 await context.Response.WriteAsJsonAsync(new { result = (int)ResultCode.ServiceTemporarilyNotValid });
                 return;

@@ -25,8 +25,12 @@ public static class StartupSettings
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeysPerRequest", minimum: 1)
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxKeyLength", minimum: 1)
                ?? CheckInteger(configuration, $"{UserDataOptions.Section}:MaxValueLength", minimum: 1)
+               ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:WindowSeconds", minimum: 1)
+               ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:PermitsPerClientApp", minimum: 1)
+               ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:PermitsPerIp", minimum: 1)
                ?? CheckBoolean(configuration, "Database:MigrateOnStartup")
                ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata")
+               ?? CheckBoolean(configuration, $"{RateLimitingOptions.Section}:Enabled")
                ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);

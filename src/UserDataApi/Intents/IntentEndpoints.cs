@@ -27,7 +27,8 @@ public static class IntentEndpoints
 
     public static IEndpointRouteBuilder MapIntents(this IEndpointRouteBuilder app)
     {
-        var intents = app.MapGroup("/v2/idp_intents").WithTags("Identity-provider intents").AddEndpointFilter<IntentCallerFilter>();
+        var intents = app.MapGroup("/v2/idp_intents").WithTags("Identity-provider intents").AddEndpointFilter<IntentCallerFilter>()
+            .RequireRateLimiting(RateLimits.Intents);
         intents.MapPost("", StartAsync)
             .WithName("StartIdentityProviderIntent")
             .WithSummary("Start an intent: returns the provider's authorization URL")
@@ -39,7 +40,8 @@ public static class IntentEndpoints
             .WithDescription("Errors: 400 intent not succeeded, expired or already consumed; 401; 403 wrong token or scope; 404 unknown intent.")
             .WithJsonRequestBody<RetrieveIntentRequest>();
 
-        var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentCallerFilter>();
+        var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentCallerFilter>()
+            .RequireRateLimiting(RateLimits.Intents);
         links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user").WithJsonRequestBody<AddLinkRequest>();
         links.MapPost("/_search", ListLinksAsync).WithName("ListIDPLinks").WithSummary("List a user's provider links").WithJsonRequestBody<ListLinksRequest>();
         links.MapDelete("/{idpId}/{linkedUserId}", (string userId, string idpId, string linkedUserId, IntentLinks store, HttpContext http) =>
@@ -49,6 +51,7 @@ public static class IntentEndpoints
         app.MapMethods(CallbackPath, [HttpMethods.Get, HttpMethods.Post], CallbackAsync)
             .WithTags("Identity-provider intents")
             .WithName("IdentityProviderCallback")
+            .RequireRateLimiting(RateLimits.Intents)
             .WithSummary("Where providers send the browser back (code/state or error); redirects to the intent's success or failure URL");
         return app;
     }

@@ -13,7 +13,7 @@ namespace UserDataApi.UserData;
 /// body and fields (-5), limits (-7), identity provider (-4, -6), then the endpoint's own storage work,
 /// where an unreachable database answers -4.
 /// </summary>
-public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalog catalog, ILogger<UserDataPipeline> logger)
+public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalog catalog, UserDataMetrics metrics, ILogger<UserDataPipeline> logger)
 {
     public async Task<TResponse> RunAsync<TRequest, TResponse>(
         HttpContext http,
@@ -21,7 +21,20 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         ScopeSet requiredScopes,
         Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
         where TRequest : UserDataRequest
-        where TResponse : IUserDataResponse<TResponse>
+        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+    {
+        var response = await AnswerAsync(http, requestType, requiredScopes, work);
+        metrics.Record(http, response.Result);
+        return response;
+    }
+
+    private async Task<TResponse> AnswerAsync<TRequest, TResponse>(
+        HttpContext http,
+        JsonTypeInfo<TRequest> requestType,
+        ScopeSet requiredScopes,
+        Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
+        where TRequest : UserDataRequest
+        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
     {
         var cancellationToken = http.RequestAborted;
         var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken);

@@ -1,28 +1,15 @@
-using System.Diagnostics;
+using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Hosting;
 
-/// <summary>Runs the published entry point as a process, as an operator would, with bad settings.</summary>
+/// <summary>Runs the built entry point as a process, as an operator would, with bad settings.</summary>
 public sealed class StartupSettingsTests
 {
     private static async Task<(int ExitCode, string[] ErrorLines)> RunServerAsync(params (string Name, string Value)[] environment)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserDataApi.dll"), "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var errors = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await errors).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        await using var server = ServerProcess.StartBuilt(environment);
+        var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (exitCode, server.ErrorLines.Where(line => line.Length > 0).ToArray());
     }
 
     [Fact]
@@ -41,6 +28,8 @@ public sealed class StartupSettingsTests
     [InlineData("Auth__KeyRefreshSeconds", "0", "Auth:KeyRefreshSeconds")]
     [InlineData("UserData__MaxKeysPerRequest", "many", "UserData:MaxKeysPerRequest")]
     [InlineData("Database__MigrateOnStartup", "maybe", "Database:MigrateOnStartup")]
+    [InlineData("RateLimiting__PermitsPerIp", "0", "RateLimiting:PermitsPerIp")]
+    [InlineData("RateLimiting__Enabled", "sometimes", "RateLimiting:Enabled")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)
     {
         var (exitCode, errors) = await RunServerAsync(("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"), (variable, value));

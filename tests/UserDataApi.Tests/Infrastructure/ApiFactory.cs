@@ -1,15 +1,21 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using UserDataApi.IdentityProviders;
 
 namespace UserDataApi.Tests.Infrastructure;
 
 /// <summary>
 /// The real server, started as in production (environment Production, settings of SPEC §5 only),
-/// pointed at a test authority and a test database.
+/// pointed at a test authority and a test database. When given a <see cref="LogCapture"/>, every log line
+/// of every level goes to it too.
 /// </summary>
-public sealed class ApiFactory(TestAuthority authority, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class ApiFactory(
+    TestAuthority authority,
+    string connectionString,
+    IReadOnlyDictionary<string, string?>? settings = null,
+    LogCapture? logs = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -24,6 +30,11 @@ public sealed class ApiFactory(TestAuthority authority, string connectionString,
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+        if (logs is not null)
+        {
+            // A provider-specific rule outranks the category levels of appsettings.json.
+            builder.ConfigureLogging(logging => logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
         }
     }
 

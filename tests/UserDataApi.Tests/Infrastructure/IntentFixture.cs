@@ -58,6 +58,9 @@ public sealed class IntentFixture : IAsyncLifetime
             [$"Intents:Providers:{OAuthProvider}:ClientId"] = TestIdentityProvider.ClientId,
             [$"Intents:Providers:{OAuthProvider}:ClientSecret"] = TestIdentityProvider.ClientSecret,
             [$"Intents:Providers:{OAuthProvider}:TokenEndpointAuthMethod"] = "client_secret_post",
+            // Tests share one client app and one (absent) IP; the limits have their own tests.
+            ["RateLimiting:PermitsPerClientApp"] = "1000000",
+            ["RateLimiting:PermitsPerIp"] = "1000000",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {

@@ -52,6 +52,33 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     }
 
     [Fact]
+    public async Task Guessing_intent_tokens_is_rate_limited_per_ip_whatever_the_client_app()
+    {
+        await using var limited = await fixture.StartInstanceAsync(new Dictionary<string, string?>
+        {
+            ["RateLimiting:PermitsPerIp"] = "5",
+            ["RateLimiting:WindowSeconds"] = "600",
+        });
+        var (id, _) = await fixture.StartIntentAsync(limited);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var guess = 0; guess < 8; guess++)
+        {
+            using var client = limited.CreateClient();
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+                fixture.Authority.CreateToken(clientApp: $"guesser-{guess}", scopes: "idp-intents"));
+            using var response = await client.PostAsync($"/v2/idp_intents/{id}", Json($$"""{"idpIntentToken":"guess-{{guess}}"}"""));
+            statuses.Add(response.StatusCode);
+        }
+
+        // Starting the intent took one permit: four guesses are answered (400: not succeeded yet), the rest refused unread.
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.BadRequest, 4), statuses.Take(4));
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.TooManyRequests, 4), statuses.Skip(4));
+        using var refused = await limited.CreateClient().PostAsync($"/v2/idp_intents/{id}", Json("{}"));
+        await ErrorOf(refused, HttpStatusCode.TooManyRequests, 8);
+    }
+
+    [Fact]
     public async Task Start_with_an_unknown_provider_answers_404()
     {
         using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(ValidStart.Replace(IntentFixture.OidcProvider, "myspace")));

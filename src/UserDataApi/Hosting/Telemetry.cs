@@ -1,0 +1,40 @@
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using UserDataApi.UserData;
+
+namespace UserDataApi.Hosting;
+
+/// <summary>
+/// OpenTelemetry traces and metrics for ASP.NET Core, HttpClient and Npgsql, plus the user-data
+/// answer counts (<see cref="UserDataMetrics"/>); exported with logs over OTLP when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the other standard <c>OTEL_*</c> variables apply too).
+/// </summary>
+public static class Telemetry
+{
+    public const string DefaultServiceName = "userdataapi";
+
+    public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? DefaultServiceName))
+            .WithTracing(tracing => tracing
+                // Probes hit the health endpoints every few seconds; their traces would drown the rest.
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = http => !http.Request.Path.StartsWithSegments(HealthEndpoints.BasePath))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddMeter(UserDataMetrics.MeterName));
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.WithLogging().UseOtlpExporter();
+        }
+        return builder;
+    }
+}
