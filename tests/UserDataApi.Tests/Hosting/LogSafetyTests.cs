@@ -19,7 +19,15 @@ public sealed class LogSafetyTests : IAsyncLifetime
     {
         _authority = await TestAuthority.StartAsync();
         _api = await new ApiFactory(_authority, await TestPostgres.CreateDatabaseAsync(),
-            new Dictionary<string, string?> { ["Intents:Providers:example:ClientSecret"] = _clientSecret }, _logs).StartedAsync();
+            new Dictionary<string, string?>
+            {
+                ["Intents:Providers:example:Type"] = "oauth",
+                ["Intents:Providers:example:ClientId"] = "userdataapi",
+                ["Intents:Providers:example:ClientSecret"] = _clientSecret,
+                ["Intents:Providers:example:AuthorizationEndpoint"] = "https://provider.example/authorize",
+                ["Intents:Providers:example:TokenEndpoint"] = "https://provider.example/token",
+                ["Intents:Providers:example:UserInfoEndpoint"] = "https://provider.example/userinfo",
+            }, _logs).StartedAsync();
         _client = new UserDataClient(_api.CreateClient());
     }
 

@@ -59,7 +59,7 @@ public sealed partial class SwaggerUiBrowserTests
     private static async Task<JsonElement> ExecuteAsync(Chromium browser, string path, string body)
     {
         var block = $"[...document.querySelectorAll('.opblock')].find(b => b.querySelector('.opblock-summary-path')?.getAttribute('data-path') === '{path}')";
-        await browser.EvaluateAsync($"{block}.querySelector('.opblock-summary').click()");
+        await browser.EvaluateAsync($"({block}.querySelector('.opblock-summary-control') ?? {block}.querySelector('.opblock-summary')).click()");
         await browser.WaitForAsync($"(() => {{ const button = {block}.querySelector('.try-out__btn'); button?.click(); return !!button; }})()", PageTimeout);
         await browser.WaitForAsync($"(() => {{ const text = {block}.querySelector('textarea.body-param__text'); text?.focus(); text?.select(); return !!text; }})()", PageTimeout);
         await browser.TypeAsync(body);
@@ -67,7 +67,7 @@ public sealed partial class SwaggerUiBrowserTests
         var shown = await browser.WaitForAsync(
             $"{block}.querySelector('.live-responses-table .response-col_description .microlight, .live-responses-table .response-col_description pre')?.textContent",
             PageTimeout);
-        var status = await browser.EvaluateAsync($"{block}.querySelector('.live-responses-table .response-col_status').textContent.trim()");
+        var status = await browser.EvaluateAsync($"{block}.querySelector('.live-responses-table tr.response .response-col_status').textContent.trim()");
         Assert.Equal("200", status.GetString());
         return JsonDocument.Parse(shown.GetString()!).RootElement.Clone();
     }

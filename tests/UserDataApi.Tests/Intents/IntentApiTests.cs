@@ -59,7 +59,8 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
             ["RateLimiting:PermitsPerIp"] = "5",
             ["RateLimiting:WindowSeconds"] = "600",
         });
-        var (id, _) = await fixture.StartIntentAsync(limited);
+        var (state, _) = await fixture.StartIntentAsync(limited);
+        var id = await fixture.IntentIdOfStateAsync(state);
 
         var statuses = new List<HttpStatusCode>();
         for (var guess = 0; guess < 8; guess++)
