@@ -40,8 +40,8 @@ def authority(directory, issuer, providers):
         json.dump({"issuer": issuer, "jwks_uri": issuer + "/jwks.json", "identity_providers": providers}, f)
 
 
-def tokens(directory, issuer, count, client_app, scopes):
-    """One RS256 token per user user-1 … user-N, a line each."""
+def tokens(directory, issuer, count, client_app, scopes, lifetime=7200):
+    """One RS256 token per user user-1 … user-N, a line each, valid for lifetime seconds."""
     key = read_key(os.path.join(directory, "key.pem"))
     n, p, q, dp, dq, qinv = (key[k] for k in ["modulus", "prime1", "prime2", "exponent1", "exponent2", "coefficient"])
     size = (n.bit_length() + 7) // 8
@@ -50,7 +50,7 @@ def tokens(directory, issuer, count, client_app, scopes):
     now = int(time.time())
     lines = []
     for user in range(1, count + 1):
-        claims = {"iss": issuer, "sub": f"user-{user}", "azp": client_app, "scope": scopes, "iat": now - 5, "nbf": now - 5, "exp": now + 7200}
+        claims = {"iss": issuer, "sub": f"user-{user}", "azp": client_app, "scope": scopes, "iat": now - 5, "nbf": now - 5, "exp": now + lifetime}
         signing_input = header + "." + b64url(json.dumps(claims, separators=(",", ":")).encode())
         t = digest_info + hashlib.sha256(signing_input.encode()).digest()
         em = int.from_bytes(b"\x00\x01" + b"\xff" * (size - len(t) - 3) + b"\x00" + t, "big")
@@ -103,7 +103,7 @@ if __name__ == "__main__":
     if command == "authority":
         authority(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     elif command == "tokens":
-        tokens(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
+        tokens(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7]) if len(sys.argv) > 7 else 7200)
     elif command == "report":
         report(sys.argv[2], sys.argv[3])
     else:

@@ -19,7 +19,17 @@ end
 
 local all_keys = '["key-0","key-1","key-2","key-3","key-4","key-5","key-6","key-7","key-8","key-9"]'
 
+-- mixed (the soak's traffic): 70% get with 1 key, 10% get with 10 keys, 15% set, 5% shared-list-get
+local function pick_scenario()
+  if scenario ~= "mixed" then
+    return scenario
+  end
+  local roll = math.random(100)
+  if roll <= 70 then return "get1" elseif roll <= 80 then return "get10" elseif roll <= 95 then return "set" else return "shared" end
+end
+
 function request()
+  local scenario = pick_scenario()
   local user = math.random(#tokens)
   local idp = (math.random(2) == 1) and "telegram" or "google"
   local path, body
