@@ -51,7 +51,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         var intentStarted = clock.Elapsed;
         var (intent, intentError) = await ListLinksAsync(http, authority.CreateToken(scopes: "idp-intents"));
         var intentTook = clock.Elapsed - intentStarted;
-        await Task.Delay(stopped + Outage - clock.Elapsed);
+        await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (stopped + Outage - clock.Elapsed).Ticks)));
 
         var restartRequested = clock.Elapsed;
         await cluster.StartAsync();
@@ -75,7 +75,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 
         Assert.Contains(sets, a => a.Ended <= stopRequested);
         Assert.All(answers.Where(a => a.Ended <= stopRequested), a => Assert.NotEqual((int)ResultCode.ServiceTemporarilyNotValid, a.Result));
-        Assert.True(duringOutage.Count(a => a.Endpoint == "set") >= Loops, $"only {duringOutage.Count} answers while PostgreSQL was down");
+        Assert.True(duringOutage.Count(a => a.Endpoint == "set") >= Loops, $"only {duringOutage.Count(a => a.Endpoint == "set")} sets while PostgreSQL was down");
         Assert.All(duringOutage, a => Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, a.Result));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
@@ -93,14 +93,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, readyAgain);
 
         // A get that follows an acknowledged set of the same key sees that value (or answers -4).
-        foreach (var get in gets.Where(g => g.Result != (int)ResultCode.ServiceTemporarilyNotValid))
-        {
-            var set = sets.Single(s => s.UserId == get.UserId && s.Key == get.Key);
-            if (set.Result == (int)ResultCode.Success)
-            {
-                Assert.Equal(set.Value, get.Value);
-            }
-        }
+        var setOf = sets.ToDictionary(s => (s.UserId, s.Key));
+        Assert.All(gets.Where(g => g.Result != (int)ResultCode.ServiceTemporarilyNotValid && setOf[(g.UserId, g.Key)].Result == (int)ResultCode.Success),
+            get => Assert.Equal(setOf[(get.UserId, get.Key)].Value, get.Value));
         Assert.All(acknowledged, a => Assert.Equal(a.Value, stored.GetValueOrDefault((a.UserId, a.Key))));
     }
 
