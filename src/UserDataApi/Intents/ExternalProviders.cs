@@ -43,7 +43,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         var manager = _discovery.GetOrAdd(idpId, _ => new ConfigurationManager<OpenIdConnectConfiguration>(
             provider.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
             new OpenIdConnectConfigurationRetriever(),
-            new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName)) { RequireHttps = provider.RequireHttpsMetadata }));
+            new HttpDocumentRetriever(ClientFor(provider)) { RequireHttps = provider.RequireHttpsMetadata }));
         try
         {
             var configuration = await manager.GetConfigurationAsync(cancellationToken);
@@ -96,7 +96,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         if (endpoints.UserInfoEndpoint is not null)
         {
-            var userInfo = await ReadUserInfoAsync(endpoints.UserInfoEndpoint, accessToken, cancellationToken);
+            var userInfo = await ReadUserInfoAsync(provider, endpoints.UserInfoEndpoint, accessToken, cancellationToken);
             if (provider.IsOidc && userInfo["sub"]?.ToString() != claims["sub"]?.ToString())
             {
                 throw new ProviderException("server_error", "user info names another subject than the ID token");
@@ -114,6 +114,14 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         var userName = claims["preferred_username"]?.GetValueKind() == JsonValueKind.String ? claims["preferred_username"]!.GetValue<string>() : null;
         return new ProviderUser(userId, userName, claims, accessToken, idToken);
+    }
+
+    /// <summary>A client for one provider's calls, each bounded by that provider's <see cref="ProviderOptions.TimeoutSeconds"/>.</summary>
+    private HttpClient ClientFor(ProviderOptions provider)
+    {
+        var client = httpClients.CreateClient(HttpClientName);
+        client.Timeout = TimeSpan.FromSeconds(provider.TimeoutSeconds);
+        return client;
     }
 
     private static string? IdOf(JsonNode? node) => node?.GetValueKind() switch
@@ -147,8 +155,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         request.Content = new FormUrlEncodedContent(form);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var answer = await SendForJsonAsync(request, "token endpoint", cancellationToken);
-        return answer;
+        return await SendForJsonAsync(provider, request, "token endpoint", cancellationToken);
     }
 
     private async Task<JsonObject> ValidateIdTokenAsync(
@@ -184,19 +191,19 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             ClockSkew = ClockSkew,
         });
 
-    private async Task<JsonObject> ReadUserInfoAsync(string endpoint, string accessToken, CancellationToken cancellationToken)
+    private async Task<JsonObject> ReadUserInfoAsync(ProviderOptions provider, string endpoint, string accessToken, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return await SendForJsonAsync(request, "user-info endpoint", cancellationToken);
+        return await SendForJsonAsync(provider, request, "user-info endpoint", cancellationToken);
     }
 
-    private async Task<JsonObject> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    private async Task<JsonObject> SendForJsonAsync(ProviderOptions provider, HttpRequestMessage request, string what, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var response = await ClientFor(provider).SendAsync(request, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -206,7 +213,9 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new ProviderException("server_error", $"the provider's {what} could not be used ({exception.GetType().Name})");
+            throw new ProviderException("server_error", exception is TaskCanceledException
+                ? $"the provider's {what} did not answer within {provider.TimeoutSeconds} s"
+                : $"the provider's {what} could not be used ({exception.GetType().Name})");
         }
     }
 }
