@@ -44,6 +44,10 @@ public static class StartupSettings
         {
             return $"{key}:ClientId is required.";
         }
+        if (CheckInteger(provider, "TimeoutSeconds", minimum: 1) is { } timeoutError)
+        {
+            return $"{key}:{timeoutError}";
+        }
         if (string.Equals(type, ProviderOptions.OidcType, StringComparison.OrdinalIgnoreCase))
         {
             var error = CheckUrl(provider, "Issuer", required: true) ?? CheckBoolean(provider, "RequireHttpsMetadata");

@@ -28,6 +28,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
 {
     public const string HttpClientName = "external-providers";
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
 
     private readonly ConcurrentDictionary<string, ConfigurationManager<OpenIdConnectConfiguration>> _discovery = new(StringComparer.Ordinal);
 
@@ -43,7 +44,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         var manager = _discovery.GetOrAdd(idpId, _ => new ConfigurationManager<OpenIdConnectConfiguration>(
             provider.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
             new OpenIdConnectConfigurationRetriever(),
-            new HttpDocumentRetriever(httpClients.CreateClient(HttpClientName)) { RequireHttps = provider.RequireHttpsMetadata }));
+            new HttpDocumentRetriever(ClientFor(provider)) { RequireHttps = provider.RequireHttpsMetadata }));
         try
         {
             var configuration = await manager.GetConfigurationAsync(cancellationToken);
@@ -75,15 +76,30 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         return Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(endpoints.AuthorizationEndpoint, query);
     }
 
-    /// <summary>Exchanges the code, checks the ID token (OIDC), and reads user info.</summary>
+    /// <summary>
+    /// Exchanges the code, checks the ID token (OIDC), and reads user info. Whatever the provider does wrong
+    /// (no answer in time, no connection, an answer that is not what OAuth asks for) is a <see cref="ProviderException"/>.
+    /// </summary>
     public async Task<ProviderUser> CompleteAsync(
+        string idpId, ProviderOptions provider, string code, string codeVerifier, string nonce, string redirectUri, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadUserAsync(idpId, provider, code, codeVerifier, nonce, redirectUri, cancellationToken);
+        }
+        catch (Exception exception) when (IsProviderFault(exception, cancellationToken))
+        {
+            throw new ProviderException("server_error", $"the provider's answer could not be read ({exception.GetType().Name})");
+        }
+    }
+
+    private async Task<ProviderUser> ReadUserAsync(
         string idpId, ProviderOptions provider, string code, string codeVerifier, string nonce, string redirectUri, CancellationToken cancellationToken)
     {
         var endpoints = await ResolveAsync(idpId, provider, cancellationToken);
         var tokens = await ExchangeCodeAsync(endpoints, provider, code, codeVerifier, redirectUri, cancellationToken);
-        var accessToken = tokens["access_token"]?.GetValue<string>()
-                          ?? throw new ProviderException("server_error", "the token response holds no access_token");
-        var idToken = tokens["id_token"]?.GetValue<string>();
+        var accessToken = TokenOf(tokens, "access_token") ?? throw new ProviderException("server_error", "the token response holds no access_token");
+        var idToken = TokenOf(tokens, "id_token");
 
         var claims = new JsonObject();
         if (provider.IsOidc)
@@ -96,7 +112,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         if (endpoints.UserInfoEndpoint is not null)
         {
-            var userInfo = await ReadUserInfoAsync(endpoints.UserInfoEndpoint, accessToken, cancellationToken);
+            var userInfo = await ReadUserInfoAsync(provider, endpoints.UserInfoEndpoint, accessToken, cancellationToken);
             if (provider.IsOidc && userInfo["sub"]?.ToString() != claims["sub"]?.ToString())
             {
                 throw new ProviderException("server_error", "user info names another subject than the ID token");
@@ -112,8 +128,46 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         {
             throw new ProviderException("server_error", $"the provider named no user id ({(provider.IsOidc ? "sub" : provider.IdAttribute)})");
         }
+        if (!IsStorable(claims))
+        {
+            throw new ProviderException("server_error", "the provider's claims hold a NUL character, which cannot be stored");
+        }
         var userName = claims["preferred_username"]?.GetValueKind() == JsonValueKind.String ? claims["preferred_username"]!.GetValue<string>() : null;
         return new ProviderUser(userId, userName, claims, accessToken, idToken);
+    }
+
+    /// <summary>A token of the token response; absent or null is null, anything but a string is the provider's fault.</summary>
+    private static string? TokenOf(JsonObject tokens, string name) => tokens[name] switch
+    {
+        null => null,
+        var token when token.GetValueKind() == JsonValueKind.String => token.GetValue<string>(),
+        _ => throw new ProviderException("server_error", $"the token response's {name} is not a string"),
+    };
+
+    /// <summary>PostgreSQL stores neither NUL in text nor <c>\u0000</c> in jsonb, so claims holding it (in a name or a value) are refused here.</summary>
+    private static bool IsStorable(JsonNode? node) => node switch
+    {
+        JsonObject claims => claims.All(claim => !claim.Key.Contains('\0') && IsStorable(claim.Value)),
+        JsonArray items => items.All(IsStorable),
+        JsonValue value => value.GetValueKind() != JsonValueKind.String || !value.GetValue<string>().Contains('\0'),
+        _ => true,
+    };
+
+    /// <summary>
+    /// What a provider's missing or malformed answer raises while it is read. A cancelled request is not the
+    /// provider's fault: the browser left, and the intent stays open.
+    /// </summary>
+    private static bool IsProviderFault(Exception exception, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && exception is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException
+            or OperationCanceledException;
+
+    /// <summary>A client for one provider's calls, each bounded by that provider's <see cref="ProviderOptions.TimeoutSeconds"/>.</summary>
+    private HttpClient ClientFor(ProviderOptions provider)
+    {
+        var client = httpClients.CreateClient(HttpClientName);
+        client.Timeout = TimeSpan.FromSeconds(provider.TimeoutSeconds);
+        return client;
     }
 
     private static string? IdOf(JsonNode? node) => node?.GetValueKind() switch
@@ -147,8 +201,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         }
         request.Content = new FormUrlEncodedContent(form);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        var answer = await SendForJsonAsync(request, "token endpoint", cancellationToken);
-        return answer;
+        return await SendForJsonAsync(provider, request, "token endpoint", cancellationToken);
     }
 
     private async Task<JsonObject> ValidateIdTokenAsync(
@@ -171,7 +224,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             throw new ProviderException("server_error", "the ID token's nonce does not match the intent");
         }
         var payload = System.Text.Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
-        return JsonNode.Parse(payload)!.AsObject();
+        return JsonNode.Parse(payload, documentOptions: StrictJson)!.AsObject();
     }
 
     private static Task<TokenValidationResult> ValidateWithKeysAsync(ProviderOptions provider, ProviderEndpoints endpoints, string idToken) =>
@@ -184,29 +237,32 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             ClockSkew = ClockSkew,
         });
 
-    private async Task<JsonObject> ReadUserInfoAsync(string endpoint, string accessToken, CancellationToken cancellationToken)
+    private async Task<JsonObject> ReadUserInfoAsync(ProviderOptions provider, string endpoint, string accessToken, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, endpoint);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return await SendForJsonAsync(request, "user-info endpoint", cancellationToken);
+        return await SendForJsonAsync(provider, request, "user-info endpoint", cancellationToken);
     }
 
-    private async Task<JsonObject> SendForJsonAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
+    private async Task<JsonObject> SendForJsonAsync(ProviderOptions provider, HttpRequestMessage request, string what, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var response = await ClientFor(provider).SendAsync(request, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 throw new ProviderException("server_error", $"the provider's {what} answered {(int)response.StatusCode}");
             }
-            return JsonNode.Parse(body) as JsonObject ?? throw new ProviderException("server_error", $"the provider's {what} did not answer a JSON object");
+            return JsonNode.Parse(body, documentOptions: StrictJson) as JsonObject
+                   ?? throw new ProviderException("server_error", $"the provider's {what} did not answer a JSON object");
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (IsProviderFault(exception, cancellationToken))
         {
-            throw new ProviderException("server_error", $"the provider's {what} could not be used ({exception.GetType().Name})");
+            throw new ProviderException("server_error", exception is OperationCanceledException
+                ? $"the provider's {what} did not answer within {provider.TimeoutSeconds} s"
+                : $"the provider's {what} could not be used ({exception.GetType().Name})");
         }
     }
 }

@@ -16,7 +16,8 @@ public static class IntentEndpoints
         builder.Services.PostConfigure<IntentsOptions>(options => options.AllowedRedirectOrigins.AddRange(
             (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         builder.ConfigureJsonAnswers(IntentJsonContext.Default);
-        builder.Services.AddHttpClient(ExternalProviders.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        // Each provider's calls get that provider's timeout (ExternalProviders.ClientFor).
+        builder.Services.AddHttpClient(ExternalProviders.HttpClientName);
         builder.Services.AddSingleton<ExternalProviders>();
         builder.Services.AddSingleton<IntentSecrets>();
         builder.Services.AddSingleton<IntentScope>();

@@ -43,5 +43,8 @@ public sealed class ProviderOptions
     /// <summary><c>client_secret_basic</c> (default) or <c>client_secret_post</c>.</summary>
     public string? TokenEndpointAuthMethod { get; set; }
 
+    /// <summary>How long each call to the provider (discovery, key set, token, user info) may take before the provider counts as failed.</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+
     public bool IsOidc => string.Equals(Type, OidcType, StringComparison.OrdinalIgnoreCase);
 }

@@ -37,4 +37,22 @@ public sealed class StartupSettingsTests
         Assert.NotEqual(0, exitCode);
         Assert.Contains(key, Assert.Single(errors));
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("ten")]
+    public async Task Invalid_provider_timeout_stops_start_up_with_one_line_naming_it(string value)
+    {
+        var (exitCode, errors) = await RunServerAsync(
+            ("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"),
+            ("Intents__Providers__slow__Type", "oauth"),
+            ("Intents__Providers__slow__ClientId", "userdataapi"),
+            ("Intents__Providers__slow__AuthorizationEndpoint", "https://idp.example/authorize"),
+            ("Intents__Providers__slow__TokenEndpoint", "https://idp.example/token"),
+            ("Intents__Providers__slow__UserInfoEndpoint", "https://idp.example/userinfo"),
+            ("Intents__Providers__slow__TimeoutSeconds", value));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Intents:Providers:slow:TimeoutSeconds", Assert.Single(errors));
+    }
 }
