@@ -45,12 +45,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static ServerProcess StartScript(string script, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, script)]) { WorkingDirectory = Repository.Root };
-        // `dotnet test` leaves variables that would make a nested `dotnet build` use the test run's MSBuild.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(name);
-        }
-        return new ServerProcess(WithVariables(start, environment));
+        return new ServerProcess(WithVariables(start.WithoutTestRunMsBuild(), environment));
     }
 
     /// <summary>Waits for the "Now listening on" line and returns that address.</summary>
