@@ -77,7 +77,7 @@ public sealed class IntentFixture : IAsyncLifetime
         return client;
     }
 
-    public async Task<(string Id, Uri AuthUrl)> StartIntentAsync(ApiFactory instance, string idpId = OidcProvider)
+    public async Task<(string State, Uri AuthUrl)> StartIntentAsync(ApiFactory instance, string idpId = OidcProvider)
     {
         using var response = await ClientFor(instance).PostAsJsonAsync("/v2/idp_intents",
             new { idpId, urls = new { successUrl = SuccessUrl, failureUrl = FailureUrl } });
