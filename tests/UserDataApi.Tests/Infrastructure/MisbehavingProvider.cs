@@ -63,17 +63,13 @@ public sealed class MisbehavingProvider : IAsyncDisposable
 
     public static async Task<MisbehavingProvider> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         var provider = new MisbehavingProvider(app);
         app.Map("/answers/{id}/{**rest}", (string id, HttpContext context) => provider.AnswerAsync(id, context));
         app.MapGet("/issuers/{id}/.well-known/openid-configuration", (string id) =>
             provider._discovery.TryGetValue(id, out var document) ? Results.Json(document) : Results.NotFound());
         app.MapGet("/jwks", () => Results.Json(new { keys = Array.Empty<object>() }));
-        await app.StartAsync();
-        provider.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        provider.BaseUrl = await LoopbackApp.StartAsync(app);
         return provider;
     }
 

@@ -26,10 +26,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public static async Task<OtlpReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/{signal}", async (string signal, HttpRequest request) =>
         {
@@ -38,8 +35,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
             receiver._received.GetOrAdd(signal, _ => new ConcurrentQueue<byte[]>()).Enqueue(body.ToArray());
             return Results.Ok();
         });
-        await app.StartAsync();
-        receiver.Endpoint = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        receiver.Endpoint = await LoopbackApp.StartAsync(app);
         return receiver;
     }
 

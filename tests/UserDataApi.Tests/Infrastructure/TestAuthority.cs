@@ -79,10 +79,7 @@ public sealed class TestAuthority : IAsyncDisposable
 
     public static async Task<TestAuthority> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.CreateBuilder().Build();
         var authority = new TestAuthority(app);
         app.MapGet("/.well-known/openid-configuration", (HttpContext context) => Answer(context, authority.Discovery, () => authority.Document(withKeys: true)));
         app.MapGet("/catalog", (HttpContext context) => Answer(context, authority.Catalog, () => authority.Document(withKeys: false)));
@@ -91,8 +88,7 @@ public sealed class TestAuthority : IAsyncDisposable
             Interlocked.Increment(ref authority._keySetRequests);
             return Answer(context, authority.KeySet, authority.Jwks);
         });
-        await app.StartAsync();
-        authority.Issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        authority.Issuer = await LoopbackApp.StartAsync(app);
         return authority;
     }
 

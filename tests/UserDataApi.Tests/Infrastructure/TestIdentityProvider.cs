@@ -53,9 +53,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     public static async Task<TestIdentityProvider> StartAsync(string connectionString, IEnumerable<string> redirectUris)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
+        var builder = LoopbackApp.CreateBuilder(slim: false);
         builder.Services.AddDbContext<ProviderDbContext>(options =>
         {
             options.UseNpgsql(connectionString);
@@ -112,10 +110,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             await applications.CreateAsync(descriptor);
         }
 
-        await app.StartAsync();
+        var issuer = await LoopbackApp.StartAsync(app) + "/";
         var provider = new TestIdentityProvider(app)
         {
-            Issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/",
+            Issuer = issuer,
         };
         // The first requests build OpenIddict's caches; do that here, not inside a test's time limits.
         using var warmUp = new HttpClient();
