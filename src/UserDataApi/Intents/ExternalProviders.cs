@@ -162,13 +162,20 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         && exception is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException or FormatException
             or OperationCanceledException;
 
-    /// <summary>A client for one provider's calls, each bounded by that provider's <see cref="ProviderOptions.TimeoutSeconds"/>.</summary>
+    /// <summary>
+    /// A client for one provider's calls, each bounded by that provider's <see cref="ProviderOptions.TimeoutSeconds"/>
+    /// and by <see cref="MaxAnswerBytes"/>: a larger answer fails as a provider fault instead of filling memory.
+    /// </summary>
     private HttpClient ClientFor(ProviderOptions provider)
     {
         var client = httpClients.CreateClient(HttpClientName);
         client.Timeout = TimeSpan.FromSeconds(provider.TimeoutSeconds);
+        client.MaxResponseContentBufferSize = MaxAnswerBytes;
         return client;
     }
+
+    /// <summary>The largest answer read from a provider: discovery documents, key sets, tokens and user info are a few KiB.</summary>
+    public const int MaxAnswerBytes = 1024 * 1024;
 
     private static string? IdOf(JsonNode? node) => node?.GetValueKind() switch
     {

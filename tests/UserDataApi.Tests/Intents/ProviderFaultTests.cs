@@ -42,6 +42,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         ["token-access-token-an-object"] = new(ProviderAnswer.Json("""{"access_token": {"value": "at-1"}}"""), ValidUserInfo, "access_token is not a string"),
         ["token-no-access-token"] = new(ProviderAnswer.Json("""{"token_type":"Bearer"}"""), ValidUserInfo, "holds no access_token"),
         ["token-access-token-twice"] = new(ProviderAnswer.Json("""{"access_token":"at-1","access_token":"at-2"}"""), ValidUserInfo, "token endpoint could not be used"),
+        ["token-over-1-mib"] = new(ProviderAnswer.Json(Padded("""{"access_token":"at-1","padding":""", "}")), ValidUserInfo, "token endpoint could not be used"),
         ["userinfo-hangs"] = new(ValidToken, ProviderAnswer.Hang, $"user-info endpoint did not answer within {TimeoutSeconds} s"),
         ["userinfo-connection-refused"] = new(ValidToken, ProviderAnswer.ConnectionRefused, "user-info endpoint could not be used"),
         ["userinfo-html-page"] = new(ValidToken, ProviderAnswer.Text(200, "text/html", "<html>oops"), "user-info endpoint could not be used"),
@@ -50,11 +51,15 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         ["userinfo-user-id-an-object"] = new(ValidToken, ProviderAnswer.Json("""{"id":{"value":"faulty-user-1"}}"""), "named no user id"),
         ["userinfo-nul-in-a-claim"] = new(ValidToken, ProviderAnswer.Json("""{"id":"faulty-user-1","name":"a\u0000b"}"""), "cannot be stored"),
         ["userinfo-nul-in-a-claim-name"] = new(ValidToken, ProviderAnswer.Json("""{"id":"faulty-user-1","na\u0000me":"a"}"""), "cannot be stored"),
+        ["userinfo-over-1-mib"] = new(ValidToken, ProviderAnswer.Json(Padded("""{"id":"faulty-user-1","name":""", "}")), "user-info endpoint could not be used"),
         ["userinfo-lone-surrogate"] = new(ValidToken, ProviderAnswer.Json("""{"id":"faulty-user-1","name":"\ud800"}"""), "could not be read"),
         ["id-token-not-a-jwt"] = new(ProviderAnswer.Json("""{"access_token":"at-1","id_token":"not.a.jwt"}"""), ValidUserInfo, "ID token is not valid", Oidc: true),
         ["id-token-a-number"] = new(ProviderAnswer.Json("""{"access_token":"at-1","id_token":5}"""), ValidUserInfo, "id_token is not a string", Oidc: true),
         ["id-token-missing"] = new(ValidToken, ValidUserInfo, "holds no id_token", Oidc: true),
     };
+
+    /// <summary>Valid JSON over the 1 MiB a provider's answer may have: a 2 MiB string between start and end.</summary>
+    private static string Padded(string start, string end) => $"{start}\"{new string('x', 2 * 1024 * 1024)}\"{end}";
 
     public static TheoryData<string> FaultNames => [.. Faults.Keys];
 
