@@ -80,6 +80,12 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
             logger.LogWarning("Storage unavailable for {Path}: {Error}", http.Request.Path, exception.Message);
             return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
         }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Anything else is a fault of ours: still an answer of the contract, with its arrays and request_id.
+            logger.LogError("Unexpected {Exception} for {Path}", exception.GetType().Name, http.Request.Path);
+            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+        }
     }
 
     /// <summary>
