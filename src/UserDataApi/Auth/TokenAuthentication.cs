@@ -55,7 +55,6 @@ public static class TokenAuthentication
             authentication.AddJwtBearer(UserJwtsScheme, jwt => ApplyCommonRules(jwt, clockSkew, [SecurityAlgorithms.HmacSha256]));
         }
 
-        builder.Services.AddAuthorization();
         builder.Services.AddSingleton<TokenChecker>();
         builder.Services.AddSingleton<ValidatedTokenCache>();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -100,14 +99,21 @@ public static class TokenAuthentication
 
     private static string? IssuerOf(HttpRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        var token = TokenChecker.BearerTokenOf(request);
+        var handler = new JsonWebTokenHandler();
+        if (token is null || !handler.CanReadToken(token))
         {
             return null;
         }
-        var handler = new JsonWebTokenHandler();
-        var token = header["Bearer ".Length..].Trim();
-        return handler.CanReadToken(token) ? handler.ReadJsonWebToken(token).Issuer : null;
+        try
+        {
+            return handler.ReadJsonWebToken(token).Issuer;
+        }
+        catch (ArgumentException)
+        {
+            // Three dots' worth of shape but no JWT inside: the forwarded scheme refuses it as -1.
+            return null;
+        }
     }
 }
 

@@ -31,14 +31,20 @@ public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, I
         return check;
     }
 
+    /// <summary>The token of an <c>Authorization: Bearer …</c> header; null without one.</summary>
+    public static string? BearerTokenOf(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : null;
+    }
+
     /// <summary>The outcome of <see cref="CheckAsync"/> when it already ran for this request.</summary>
     public static TokenCheck? Checked(HttpContext context) =>
         context.Items.TryGetValue(CheckedItem, out var check) ? (TokenCheck)check! : null;
 
     private async Task<TokenCheck> CheckUncachedAsync(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var token = header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : null;
+        var token = BearerTokenOf(context.Request);
         if (token is { Length: > 0 } && cache.TryGet(token, out var known))
         {
             return new TokenCheck(TokenStatus.Valid, known);
