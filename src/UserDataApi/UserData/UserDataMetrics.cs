@@ -20,6 +20,10 @@ public sealed class UserDataMetrics
 
     public void Record(HttpContext http, ResultCode result)
     {
+        if (!_answers.Enabled)
+        {
+            return;
+        }
         // The route pattern, never the raw path, keeps the tag's values few.
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
         _answers.Add(1, new KeyValuePair<string, object?>(RouteTag, route), new KeyValuePair<string, object?>(ResultTag, (int)result));
