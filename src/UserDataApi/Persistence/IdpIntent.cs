@@ -20,7 +20,7 @@ public sealed class IdpIntent
     /// <summary>SHA-256 of the OAuth <c>state</c> parameter, by which the callback finds the intent.</summary>
     public required byte[] StateHash { get; set; }
 
-    /// <summary>The PKCE verifier and OIDC nonce, encrypted.</summary>
+    /// <summary>The PKCE verifier, encrypted, and the OIDC nonce the ID token must carry (a public value once the browser has it).</summary>
     public required byte[] ProtectedVerifier { get; set; }
     public required string Nonce { get; set; }
 
