@@ -73,6 +73,51 @@ public sealed class EveryEndpointTests(UserDataFixture fixture) : IClassFixture<
     }
 
     [Theory]
+    [InlineData("scope")]
+    [InlineData("scp-string")]
+    [InlineData("scp-array")]
+    public async Task Scopes_come_from_scope_or_from_scp_as_a_string_or_an_array(string form)
+    {
+        var user = UserDataFixture.NewUser();
+        string[] scopes = ["email", "user-data-get", "user-data-set"];
+        var token = _authority.CreateToken(user, scopes: "", tweak: descriptor =>
+        {
+            descriptor.Claims.Remove("scope");
+            descriptor.Claims[form == "scope" ? "scope" : "scp"] = form == "scp-array" ? scopes : string.Join(' ', scopes);
+        });
+        var readOnly = _authority.CreateToken(user, scopes: "", tweak: descriptor =>
+        {
+            descriptor.Claims.Remove("scope");
+            descriptor.Claims["scp"] = new[] { "email", "user-data-get" };
+        });
+
+        var set = await _client.PostAsync("set", new { identity_provider = "telegram", value_key = "k", value_data = "v" }, token);
+        var get = await _client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, token);
+        var refused = await _client.PostAsync("set", new { identity_provider = "telegram", value_key = "k", value_data = "w" }, readOnly);
+
+        Assert.Equal((int)ResultCode.Success, set.Result());
+        Assert.Equal((int)ResultCode.Success, get.Result());
+        Assert.Equal((int)ResultCode.AccessDenied, refused.Result());
+    }
+
+    [Fact]
+    public async Task Checks_answer_in_the_order_of_spec_3_limits_before_identity_provider_before_storage()
+    {
+        var token = _authority.CreateToken(UserDataFixture.NewUser());
+        var tooManyKeys = Enumerable.Range(0, 101).Select(i => $"k{i}").ToArray();
+
+        var limitFirst = await _client.PostAsync("get", new { identity_provider = "nowhere", value_keys = tooManyKeys }, token);
+        var bodyFirst = await _client.PostAsync("set", new { identity_provider = "nowhere", value_key = "k", value_data = "v", access_scope = 7 }, token);
+        var providerBeforeKey = await _client.PostAsync("set", new { identity_provider = "nowhere", value_key = "", value_data = "v" }, token);
+        var keyAfterProvider = await _client.PostAsync("set", new { identity_provider = "telegram", value_key = "", value_data = "v" }, token);
+
+        Assert.Equal((int)ResultCode.KeysSizeLimitReached, limitFirst.Result());
+        Assert.Equal((int)ResultCode.InvalidParameters, bodyFirst.Result());
+        Assert.Equal((int)ResultCode.IdentityProviderNotFound, providerBeforeKey.Result());
+        Assert.Equal((int)ResultCode.KeyInvalid, keyAfterProvider.Result());
+    }
+
+    [Theory]
     [MemberData(nameof(EndpointCases.Names), MemberType = typeof(EndpointCases))]
     public async Task Every_endpoint_echoes_request_id_even_on_failure(string endpoint)
     {
