@@ -7,6 +7,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
 
@@ -147,9 +148,9 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
     /// <summary>PostgreSQL stores neither NUL in text nor <c>\u0000</c> in jsonb, so claims holding it (in a name or a value) are refused here.</summary>
     private static bool IsStorable(JsonNode? node) => node switch
     {
-        JsonObject claims => claims.All(claim => !claim.Key.Contains('\0') && IsStorable(claim.Value)),
+        JsonObject claims => claims.All(claim => StoredText.IsStorable(claim.Key) && IsStorable(claim.Value)),
         JsonArray items => items.All(IsStorable),
-        JsonValue value => value.GetValueKind() != JsonValueKind.String || !value.GetValue<string>().Contains('\0'),
+        JsonValue value => value.GetValueKind() != JsonValueKind.String || StoredText.IsStorable(value.GetValue<string>()),
         _ => true,
     };
 

@@ -22,9 +22,6 @@ public static class UserDataText
         return true;
     }
 
-    /// <summary>PostgreSQL text holds any character but NUL.</summary>
-    public static bool IsStorable(string text) => !text.Contains('\0');
-
     /// <summary>-8 rules: 1 to <paramref name="maxCharacters"/> characters, no control characters (NUL included).</summary>
     public static bool IsValidKey(string key, int maxCharacters) =>
         key.Length > 0 && IsWithin(key, maxCharacters) && !key.Any(char.IsControl);

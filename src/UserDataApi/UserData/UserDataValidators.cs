@@ -1,5 +1,6 @@
 using FluentValidation;
 using Microsoft.Extensions.Options;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
 
@@ -15,7 +16,7 @@ public sealed class SetRequestValidator : AbstractValidator<SetRequest>
         RuleFor(r => r.ValueData)
             .NotNull()
             .Must(value => UserDataText.IsWithin(value, options.Value.MaxValueLength)).WithMessage("value_data is too long")
-            .Must(UserDataText.IsStorable).WithMessage("value_data holds NUL");
+            .Must(StoredText.IsStorable).WithMessage("value_data holds NUL");
         RuleFor(r => r.AccessScope).InclusiveBetween(0, 1).When(r => r.AccessScope is not null);
     }
 }
@@ -26,7 +27,7 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(UserDataText.IsStorable).WithMessage("a key holds NUL");
+        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count)
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
@@ -56,7 +57,7 @@ public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(UserDataText.IsStorable).WithMessage("a key holds NUL");
+        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);
     }
 }
