@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using UserDataApi.Hosting;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
 
@@ -91,8 +92,23 @@ public static class IntentEndpoints
 
     private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
     {
-        var values = http.Request.HasFormContentType ? (IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>>)await http.Request.ReadFormAsync(http.RequestAborted) : http.Request.Query;
+        IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> values = http.Request.Query;
+        if (http.Request.HasFormContentType)
+        {
+            try
+            {
+                values = await http.Request.ReadFormAsync(http.RequestAborted);
+            }
+            catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException && !http.RequestAborted.IsCancellationRequested)
+            {
+                return IntentErrors.InvalidArgument("the callback's form cannot be read");
+            }
+        }
         var parameters = values.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+        if (!parameters.Values.All(StoredText.IsStorable))
+        {
+            return IntentErrors.InvalidArgument("callback parameters must not hold NUL");
+        }
         var callback = new CallbackParameters(
             parameters.GetValueOrDefault("state"), parameters.GetValueOrDefault("code"),
             parameters.GetValueOrDefault("error"), parameters.GetValueOrDefault("error_description"));

@@ -250,7 +250,7 @@ public sealed class IntentFlow(
         {
             return $"{field} is required";
         }
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
+        if (!StoredText.IsStorable(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
         {
             return $"{field} must be an absolute http(s) URL";
         }

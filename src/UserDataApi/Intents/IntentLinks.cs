@@ -18,6 +18,10 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
         {
             return IntentErrors.InvalidArgument("idpLink.idpId and idpLink.userId are required");
         }
+        if (!StoredText.IsStorable(link.IdpId) || !StoredText.IsStorable(link.UserId) || !StoredText.IsStorable(link.UserName))
+        {
+            return IntentErrors.InvalidArgument("idpLink values must not hold NUL");
+        }
         if (providers.Find(link.IdpId) is null)
         {
             return IntentErrors.NotFound($"identity provider '{link.IdpId}' is not configured");

@@ -80,6 +80,23 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     }
 
     [Fact]
+    public async Task Nul_in_callback_parameters_and_an_unreadable_callback_form_answer_400()
+    {
+        var (state, _) = await fixture.StartIntentAsync(fixture.First);
+        using var anonymous = fixture.First.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var brokenForm = new StringContent("--x\r\nContent-Disposition: form-data; name=\"state\"\r\n\r\nno end", Encoding.UTF8);
+        brokenForm.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+
+        await ErrorOf(await anonymous.GetAsync($"/idps/callback?state={Uri.EscapeDataString(state)}&error=access_denied&error_description=a%00b"), HttpStatusCode.BadRequest, 3);
+        await ErrorOf(await anonymous.PostAsync("/idps/callback", brokenForm), HttpStatusCode.BadRequest, 3);
+
+        // The intent is untouched: a proper callback still completes it.
+        using var completed = await anonymous.GetAsync($"/idps/callback?state={Uri.EscapeDataString(state)}&error=access_denied");
+        Assert.Equal(HttpStatusCode.Redirect, completed.StatusCode);
+        Assert.StartsWith(IntentFixture.FailureUrl, completed.Headers.Location!.ToString());
+    }
+
+    [Fact]
     public async Task Start_with_an_unknown_provider_answers_404()
     {
         using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(ValidStart.Replace(IntentFixture.OidcProvider, "myspace")));
