@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using UserDataApi.IdentityProviders;
-using UserDataApi.Persistence;
+using Npgsql;
 
 namespace UserDataApi.Hosting;
 
@@ -37,12 +37,22 @@ public static class HealthEndpoints
             checks = report.Entries.ToDictionary(entry => entry.Key, entry => entry.Value.Status.ToString()),
         });
 
-    private sealed class DatabaseReachable(UserDataDbContext db) : IHealthCheck
+    /// <summary>One round trip on the server's own pool (EF Core's CanConnect would open a fresh, unpooled connection per probe).</summary>
+    private sealed class DatabaseReachable(NpgsqlDataSource dataSource) : IHealthCheck
     {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            await db.Database.CanConnectAsync(cancellationToken)
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("PostgreSQL is not reachable.");
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand("SELECT 1");
+                await command.ExecuteScalarAsync(cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                return HealthCheckResult.Unhealthy("PostgreSQL is not reachable.");
+            }
+        }
     }
 
     private sealed class CatalogLoaded(IdentityProviderCatalog catalog) : IHealthCheck
