@@ -31,6 +31,7 @@ public static class StartupSettings
                ?? CheckBoolean(configuration, "Database:MigrateOnStartup")
                ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata")
                ?? CheckBoolean(configuration, $"{RateLimitingOptions.Section}:Enabled")
+               ?? CheckBoolean(configuration, "Swagger:Enabled")
                ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);

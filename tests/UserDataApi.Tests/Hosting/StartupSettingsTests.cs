@@ -30,6 +30,7 @@ public sealed class StartupSettingsTests
     [InlineData("Database__MigrateOnStartup", "maybe", "Database:MigrateOnStartup")]
     [InlineData("RateLimiting__PermitsPerIp", "0", "RateLimiting:PermitsPerIp")]
     [InlineData("RateLimiting__Enabled", "sometimes", "RateLimiting:Enabled")]
+    [InlineData("Swagger__Enabled", "yes", "Swagger:Enabled")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)
     {
         var (exitCode, errors) = await RunServerAsync(("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"), (variable, value));
