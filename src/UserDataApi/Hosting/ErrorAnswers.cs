@@ -1,3 +1,4 @@
+using UserDataApi.Intents;
 using UserDataApi.UserData;
 
 namespace UserDataApi.Hosting;
@@ -22,8 +23,7 @@ public static class ErrorAnswers
                 await context.Response.WriteAsJsonAsync(new { result = (int)ResultCode.ServiceTemporarilyNotValid });
                 return;
             }
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            await context.Response.WriteAsJsonAsync(new { code = 14, message = "service temporarily unavailable", details = Array.Empty<object>() });
+            await IntentErrors.Unavailable("service temporarily unavailable").ExecuteAsync(context);
         }));
         return app;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using UserDataApi.Auth;
+using UserDataApi.Intents;
 
 namespace UserDataApi.Hosting;
 
@@ -33,7 +34,6 @@ public static class RateLimits
     /// <summary>The policy the intent routes require: <c>.RequireRateLimiting(RateLimits.Intents)</c>.</summary>
     public const string Intents = "intents";
 
-    private const int ResourceExhausted = 8;
     private static readonly RateLimitPartition<string> NoLimit = RateLimitPartition.GetNoLimiter("");
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
@@ -89,6 +89,6 @@ public static class RateLimits
         {
             response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         }
-        await response.WriteAsJsonAsync(new { code = ResourceExhausted, message = "too many requests", details = Array.Empty<object>() }, cancellationToken);
+        await IntentErrors.ResourceExhausted("too many requests").ExecuteAsync(rejected.HttpContext);
     }
 }

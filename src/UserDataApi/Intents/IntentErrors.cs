@@ -11,6 +11,7 @@ public static class IntentErrors
     public static JsonHttpResult<GatewayError> PermissionDenied(string message) => Error(StatusCodes.Status403Forbidden, 7, message);
     public static JsonHttpResult<GatewayError> NotFound(string message) => Error(StatusCodes.Status404NotFound, 5, message);
     public static JsonHttpResult<GatewayError> AlreadyExists(string message) => Error(StatusCodes.Status409Conflict, 6, message);
+    public static JsonHttpResult<GatewayError> ResourceExhausted(string message) => Error(StatusCodes.Status429TooManyRequests, 8, message);
     public static JsonHttpResult<GatewayError> Unavailable(string message) => Error(StatusCodes.Status503ServiceUnavailable, 14, message);
 
     private static JsonHttpResult<GatewayError> Error(int status, int code, string message) =>
