@@ -57,15 +57,15 @@ public static class ApiDocumentation
     /// routing refuse other content types with 415, where the contract wants its own answer.)
     /// </summary>
     public static RouteHandlerBuilder WithJsonRequestBody<TRequest>(this RouteHandlerBuilder endpoint) =>
-        endpoint.WithMetadata(new JsonRequestBody(typeof(TRequest)));
+        endpoint.WithMetadata(new DocumentedBody(typeof(TRequest)));
 
-    private sealed record JsonRequestBody(Type Type);
+    private sealed record DocumentedBody(Type Type);
 
     private sealed class JsonRequestBodyFilter : IOperationFilter
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<JsonRequestBody>().FirstOrDefault() is not { } body)
+            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<DocumentedBody>().FirstOrDefault() is not { } body)
             {
                 return;
             }
