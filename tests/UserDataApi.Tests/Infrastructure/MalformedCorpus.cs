@@ -37,7 +37,7 @@ public sealed record CorpusField(string Path, IReadOnlyList<string> WrongValues,
 /// </summary>
 public static class MalformedCorpus
 {
-    public const int MaxBodyBytes = 1024 * 1024;
+    public const int MaxBodyBytes = UserDataApi.Hosting.JsonRequestBody.MaxBytes;
 
     public static readonly string[] NotAString = ["1", "-1.5", "true", "false", "[]", """["x"]""", "{}", """{"a":"b"}"""];
     public static readonly string[] NotARequiredString = [.. NotAString, "null"];
