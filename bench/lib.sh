@@ -46,10 +46,15 @@ Database__MigrateOnStartup=true Auth__Authority="$issuer" Auth__RequireHttpsMeta
 Logging__LogLevel__Default=Warning ASPNETCORE_URLS="http://127.0.0.1:$api_port" \
   dotnet src/UserDataApi/bin/Release/net10.0/UserDataApi.dll >"$work/server.log" 2>&1 &
 server_pid=$!
+ready=""
 for _ in $(seq 1 120); do
-  curl -fs -o /dev/null -X POST "http://127.0.0.1:$api_port/user-data/by-idp/get" -d '{}' && break
+  curl -fs -o /dev/null "http://127.0.0.1:$api_port/health/ready" && { ready=yes; break; }
   sleep 0.5
 done
+if [ -z "$ready" ]; then
+  log "the server did not become ready within 60 s; its log:"; tail -n 20 "$work/server.log" >&2
+  exit 1
+fi
 
 rss_file="$work/rss.txt"; : >"$rss_file"
 ( started=$(date +%s)
