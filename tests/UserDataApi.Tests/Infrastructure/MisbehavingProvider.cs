@@ -97,6 +97,12 @@ public sealed class MisbehavingProvider : IAsyncDisposable
         return issuer;
     }
 
+    /// <summary>The token endpoint an <see cref="OidcIssuer"/>'s discovery document names.</summary>
+    public string TokenEndpointOf(string issuer) => _discovery[IdOf(issuer)]["token_endpoint"]!.GetValue<string>();
+
+    /// <summary>From now on, the endpoint at <paramref name="url"/> answers <paramref name="answer"/>.</summary>
+    public void ChangeAnswer(string url, ProviderAnswer answer) => _answers[IdOf(url)] = answer;
+
     /// <summary>How many requests reached the endpoint at <paramref name="url"/>.</summary>
     public int ArrivedAt(string url) => _arrived.GetValueOrDefault(IdOf(url));
 

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -19,6 +22,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
     private const string ValidProvider = "answers-well";
     private const string SlowHangingProvider = "token-hangs-5s";
     private const string PatientHangingProvider = "token-hangs-30s";
+    private const string IdTokenProvider = "id-token-checks";
 
     private static readonly ProviderAnswer ValidToken = ProviderAnswer.Json("""{"access_token":"at-1","token_type":"Bearer"}""");
     private static readonly ProviderAnswer ValidUserInfo = ProviderAnswer.Json("""{"id":"faulty-user-1","preferred_username":"faulty"}""");
@@ -70,6 +74,13 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         public MisbehavingProvider Provider { get; private set; } = null!;
         public ApiFactory Api { get; private set; } = null!;
 
+        public const string ClientId = "userdataapi";
+
+        /// <summary>The key the <see cref="IdTokenProvider"/> signs ID tokens with, published in its JWKS.</summary>
+        public static readonly RsaSecurityKey IdTokenKey = new(RSA.Create(2048)) { KeyId = "id-token-key-1" };
+
+        public string IdTokenIssuer { get; private set; } = "";
+
         /// <summary>The token endpoint of each provider, by provider id.</summary>
         public Dictionary<string, string> TokenEndpoints { get; } = [];
 
@@ -93,6 +104,12 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
             ConfigureOAuth(settings, SlowHangingProvider, ProviderAnswer.Hang, ValidUserInfo, SlowTimeoutSeconds);
             ConfigureOAuth(settings, PatientHangingProvider, ProviderAnswer.Hang, ValidUserInfo, 30);
             ConfigureOidc(settings, "discovery-hangs", Provider.Endpoint(ProviderAnswer.Hang));
+            var publicKey = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(IdTokenKey.Rsa.ExportParameters(false)) { KeyId = IdTokenKey.KeyId });
+            IdTokenIssuer = Provider.OidcIssuer(ValidToken, keySet: ProviderAnswer.Json(JsonSerializer.Serialize(new
+            {
+                keys = new[] { new { kty = "RSA", use = "sig", alg = "RS256", kid = publicKey.Kid, n = publicKey.N, e = publicKey.E } },
+            })));
+            ConfigureOidc(settings, IdTokenProvider, IdTokenIssuer);
             ConfigureOidc(settings, "key-set-hangs", Provider.OidcIssuer(ValidToken, keySet: ProviderAnswer.Hang));
             Api = await Intents.StartInstanceAsync(settings);
         }
@@ -117,7 +134,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         private static string ConfigureClient(Dictionary<string, string?> settings, string idpId, int timeoutSeconds)
         {
             var key = $"Intents:Providers:{idpId}";
-            settings[$"{key}:ClientId"] = "userdataapi";
+            settings[$"{key}:ClientId"] = ClientId;
             settings[$"{key}:ClientSecret"] = "provider-secret";
             settings[$"{key}:TimeoutSeconds"] = timeoutSeconds.ToString();
             return key;
@@ -148,6 +165,51 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         Assert.Contains(Faults[idpId].Described, landing["error_description"]);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(TimeoutSeconds + 4), $"the callback took {clock.Elapsed}");
         await AssertFailedAsync(intentId);
+    }
+
+    /// <summary>SPEC §4: the ID token's signature (the provider's JWKS), issuer, audience, nonce and lifetime are all checked.</summary>
+    [Theory]
+    [InlineData("valid", null)]
+    [InlineData("wrong-issuer", "ID token is not valid")]
+    [InlineData("wrong-audience", "ID token is not valid")]
+    [InlineData("expired", "ID token is not valid")]
+    [InlineData("signed-by-an-unknown-key", "ID token is not valid")]
+    [InlineData("wrong-nonce", "nonce does not match")]
+    public async Task The_id_token_must_be_signed_by_the_provider_for_this_client_and_intent_and_be_current(string variant, string? described)
+    {
+        var (state, authUrl) = await fixture.Intents.StartIntentAsync(fixture.Api, IdTokenProvider);
+        var nonce = QueryHelpers.ParseQuery(authUrl.Query)["nonce"].ToString();
+        var now = DateTime.UtcNow;
+        var idToken = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = variant == "wrong-issuer" ? fixture.IdTokenIssuer + "/other" : fixture.IdTokenIssuer,
+            Audience = variant == "wrong-audience" ? "another-client" : Fixture.ClientId,
+            Claims = new Dictionary<string, object> { ["sub"] = "id-token-user", ["nonce"] = variant == "wrong-nonce" ? nonce + "x" : nonce },
+            IssuedAt = variant == "expired" ? now.AddHours(-2) : now,
+            NotBefore = variant == "expired" ? now.AddHours(-2) : now.AddSeconds(-1),
+            Expires = variant == "expired" ? now.AddHours(-1) : now.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(
+                variant == "signed-by-an-unknown-key" ? new RsaSecurityKey(RSA.Create(2048)) { KeyId = Fixture.IdTokenKey.KeyId } : Fixture.IdTokenKey,
+                SecurityAlgorithms.RsaSha256),
+        });
+        fixture.Provider.ChangeAnswer(fixture.Provider.TokenEndpointOf(fixture.IdTokenIssuer),
+            ProviderAnswer.Json(JsonSerializer.Serialize(new { access_token = "at-1", token_type = "Bearer", id_token = idToken })));
+
+        using var response = await CallbackAsync(state);
+
+        if (described is null)
+        {
+            var landing = await AssertRedirectAsync(response, IntentFixture.SuccessUrl);
+            using var retrieve = await fixture.Intents.RetrieveAsync(fixture.Api, landing["id"], landing["token"]);
+            var answer = JsonDocument.Parse(await retrieve.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("id-token-user", answer.GetProperty("idpInformation").GetProperty("userId").GetString());
+        }
+        else
+        {
+            var landing = await AssertRedirectAsync(response, IntentFixture.FailureUrl);
+            Assert.Contains(described, landing["error_description"]);
+            await AssertFailedAsync(await fixture.Intents.IntentIdOfStateAsync(state));
+        }
     }
 
     [Fact]
