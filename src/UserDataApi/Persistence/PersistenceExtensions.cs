@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -10,26 +11,46 @@ public static class PersistenceExtensions
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName) ?? "";
-        // One pool for EF Core and for the hot-path commands that skip it. Unless the connection string
-        // says otherwise, often-used statements are prepared automatically, and concurrent requests'
-        // commands are multiplexed onto few connections (fewer round trips and system calls under load).
-        builder.Services.AddSingleton(_ =>
-        {
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
-            if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
-            {
-                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
-            }
-            if (!connectionString.Contains("Multiplexing", StringComparison.OrdinalIgnoreCase))
-            {
-                dataSource.ConnectionStringBuilder.Multiplexing = true;
-            }
-            return dataSource.Build();
-        });
+        builder.Services.AddSingleton(_ => BuildDataSource(connectionString));
         builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
         return builder;
     }
+
+    /// <summary>
+    /// One pool for EF Core and for the hot-path commands that skip it. Unless the connection string
+    /// says otherwise, often-used statements are prepared automatically, concurrent requests' commands
+    /// are multiplexed onto few connections (fewer round trips and system calls under load), and
+    /// prepared statements keep one generic plan instead of being planned again on every execution.
+    /// </summary>
+    public static NpgsqlDataSource BuildDataSource(string connectionString)
+    {
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+        var settings = dataSource.ConnectionStringBuilder;
+        var given = KeywordsOf(connectionString);
+        if (!given.Contains("maxautoprepare"))
+        {
+            settings.MaxAutoPrepare = 32;
+        }
+        if (!given.Contains("multiplexing"))
+        {
+            settings.Multiplexing = true;
+        }
+        // Every statement here looks rows up by index keys, so a generic plan is as good as a custom one;
+        // PostgreSQL would otherwise plan the get's key array anew on each call, its largest cost per get.
+        // A startup option, so that the session reset of a pooled connection keeps it.
+        if (!given.Contains("options"))
+        {
+            settings.Options = "-c plan_cache_mode=force_generic_plan";
+        }
+        return dataSource.Build();
+    }
+
+    /// <summary>The keywords a connection string sets, lower-case and without spaces ("Max Auto Prepare" is "maxautoprepare").</summary>
+    private static HashSet<string> KeywordsOf(string connectionString) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(keyword => keyword.Replace(" ", "").ToLowerInvariant())
+            .ToHashSet();
 
     /// <summary>
     /// Applies pending migrations when <c>Database:MigrateOnStartup</c> says so (default: only in Development).

@@ -24,9 +24,14 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
         RETURNING 1
         """;
 
-    private const string GetSql = """
-        SELECT value_key, value_data FROM user_data_records
-         WHERE user_id = $1 AND identity_provider = $2 AND value_key = ANY($3) AND (client_app_id = $4 OR access_scope = 1)
+    // One unique-index probe per asked key (the LIMIT keeps the planner from turning it into a scan of all
+    // the user's keys), so the cost follows the keys asked for, not the keys stored, under a generic plan.
+    internal const string GetSql = """
+        SELECT k.value_key, r.value_data FROM unnest($3::text[]) AS k(value_key)
+         CROSS JOIN LATERAL (
+            SELECT value_data FROM user_data_records
+             WHERE user_id = $1 AND identity_provider = $2 AND value_key = k.value_key AND (client_app_id = $4 OR access_scope = 1)
+             LIMIT 1) AS r
         """;
 
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it (-7 otherwise).</summary>
@@ -137,9 +142,11 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
         // (Not composed with LINQ operators: PostgreSQL wants a data-modifying WITH at the top level.)
         var outcomes = await db.Database.SqlQuery<DeleteOutcome>($"""
             WITH listed AS (
-                SELECT id, client_app_id FROM user_data_records
-                 WHERE user_id = {caller.UserId} AND identity_provider = {request.IdentityProvider} AND value_key = ANY({keys})
-                   FOR UPDATE),
+                SELECT r.id, r.client_app_id FROM unnest({keys}::text[]) AS k(value_key)
+                 CROSS JOIN LATERAL (
+                    SELECT id, client_app_id FROM user_data_records
+                     WHERE user_id = {caller.UserId} AND identity_provider = {request.IdentityProvider} AND value_key = k.value_key
+                     LIMIT 1 FOR UPDATE) AS r),
             foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> {caller.ClientAppId}),
             removed AS (
                 DELETE FROM user_data_records r USING listed
