@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace UserDataApi.Hosting;
@@ -12,6 +13,13 @@ public static class JsonRequestBody
     public const int MaxBytes = 1024 * 1024;
 
     /// <summary>
+    /// A refused body up to this size is still read to its end before the answer goes out: a client
+    /// that is still sending when the server closes would otherwise see a connection reset, not the
+    /// answer. Larger bodies are cut off, and their connection closed.
+    /// </summary>
+    public const int DrainBytes = 8 * MaxBytes;
+
+    /// <summary>
     /// The parsed request, or null when the body is not an acceptable request of this type. An empty
     /// body is null too, unless <paramref name="whenEmpty"/> says what it stands for.
     /// </summary>
@@ -19,8 +27,18 @@ public static class JsonRequestBody
         HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken, Func<TRequest>? whenEmpty = null)
         where TRequest : class
     {
-        if (!IsJson(request.ContentType) || request.ContentLength > MaxBytes)
+        if (!IsJson(request.ContentType) || request.ContentLength > DrainBytes)
         {
+            return null;
+        }
+        // Kestrel's limit (MaxBytes, for every other body) would cut a refused body off before it is drained.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = DrainBytes;
+        }
+        if (request.ContentLength > MaxBytes)
+        {
+            await DrainAsync(request, cancellationToken);
             return null;
         }
 
@@ -45,6 +63,7 @@ public static class JsonRequestBody
                 length += read;
                 if (length > MaxBytes)
                 {
+                    await DrainAsync(request, cancellationToken);
                     return null;
                 }
             }
@@ -62,12 +81,32 @@ public static class JsonRequestBody
         }
         catch (BadHttpRequestException)
         {
-            // The server's own body limit, or a body that does not arrive whole.
+            // A body that does not arrive whole.
             return null;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads and drops the rest of a refused body, up to <see cref="DrainBytes"/> in all.</summary>
+    private static async Task DrainAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (await request.Body.ReadAsync(scratch, cancellationToken) > 0)
+            {
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Over DrainBytes, or cut short: Kestrel closes this connection after the answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

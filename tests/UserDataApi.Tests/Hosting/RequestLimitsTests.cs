@@ -49,13 +49,18 @@ public sealed class RequestLimitsTests : IAsyncLifetime
     [InlineData(true)]
     public async Task A_body_over_1_mib_answers_minus_5_on_user_data_calls_and_400_on_intent_calls(bool chunked)
     {
-        using var userData = await _http.SendAsync(Oversized("/user-data/by-idp/get", "email user-data-get", chunked));
-        using var intent = await _http.SendAsync(Oversized("/v2/idp_intents", "idp-intents", chunked));
+        // Several rounds: a server that answers while the client is still sending, and then closes, makes
+        // some of them end in a connection reset instead of the answer.
+        for (var round = 0; round < 8; round++)
+        {
+            using var userData = await _http.SendAsync(Oversized("/user-data/by-idp/get", "email user-data-get", chunked));
+            using var intent = await _http.SendAsync(Oversized("/v2/idp_intents", "idp-intents", chunked));
 
-        Assert.Equal(HttpStatusCode.OK, userData.StatusCode);
-        Assert.Equal((int)ResultCode.InvalidParameters, JsonDocument.Parse(await userData.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetInt32());
-        Assert.Equal(HttpStatusCode.BadRequest, intent.StatusCode);
-        Assert.Equal(3, JsonDocument.Parse(await intent.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+            Assert.Equal(HttpStatusCode.OK, userData.StatusCode);
+            Assert.Equal((int)ResultCode.InvalidParameters, JsonDocument.Parse(await userData.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetInt32());
+            Assert.Equal(HttpStatusCode.BadRequest, intent.StatusCode);
+            Assert.Equal(3, JsonDocument.Parse(await intent.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+        }
     }
 
     [Fact]
