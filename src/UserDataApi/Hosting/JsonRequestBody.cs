@@ -13,9 +13,9 @@ public static class JsonRequestBody
     public const int MaxBytes = 1024 * 1024;
 
     /// <summary>
-    /// A refused body up to this size is still read to its end before the answer goes out: a client
-    /// that is still sending when the server closes would otherwise see a connection reset, not the
-    /// answer. Larger bodies are cut off, and their connection closed.
+    /// A refused body up to this size is still read to its end by Kestrel after the answer (for at most
+    /// its drain time of 5 s): a client that is still sending when the server closes would otherwise see
+    /// a connection reset, not the answer. Larger bodies are cut off, and their connection closed.
     /// </summary>
     public const int DrainBytes = 8 * MaxBytes;
 
@@ -31,14 +31,14 @@ public static class JsonRequestBody
         {
             return null;
         }
-        // Kestrel's limit (MaxBytes, for every other body) would cut a refused body off before it is drained.
+        // Kestrel's limit (MaxBytes, for every other body) would stop it from draining a refused body;
+        // this code itself parses no more than MaxBytes.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = DrainBytes;
         }
         if (request.ContentLength > MaxBytes)
         {
-            await DrainAsync(request, cancellationToken);
             return null;
         }
 
@@ -63,7 +63,6 @@ public static class JsonRequestBody
                 length += read;
                 if (length > MaxBytes)
                 {
-                    await DrainAsync(request, cancellationToken);
                     return null;
                 }
             }
@@ -81,32 +80,12 @@ public static class JsonRequestBody
         }
         catch (BadHttpRequestException)
         {
-            // A body that does not arrive whole.
+            // Kestrel's body limit, or a body that does not arrive whole.
             return null;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Reads and drops the rest of a refused body, up to <see cref="DrainBytes"/> in all.</summary>
-    private static async Task DrainAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
-        {
-            while (await request.Body.ReadAsync(scratch, cancellationToken) > 0)
-            {
-            }
-        }
-        catch (BadHttpRequestException)
-        {
-            // Over DrainBytes, or cut short: Kestrel closes this connection after the answer.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 

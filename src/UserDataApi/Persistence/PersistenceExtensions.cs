@@ -11,7 +11,7 @@ public static class PersistenceExtensions
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName) ?? "";
-        builder.Services.AddSingleton(_ => BuildDataSource(connectionString));
+        builder.Services.AddSingleton(_ => BuildDataSource(connectionString, Environment.GetEnvironmentVariable("PGOPTIONS")));
         builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
         return builder;
@@ -22,8 +22,10 @@ public static class PersistenceExtensions
     /// says otherwise, often-used statements are prepared automatically, concurrent requests' commands
     /// are multiplexed onto few connections (fewer round trips and system calls under load), and
     /// prepared statements keep one generic plan instead of being planned again on every execution.
+    /// <paramref name="environmentOptions"/> is <c>PGOPTIONS</c>, which Npgsql sends when the connection
+    /// string has no <c>Options</c>: when set, it is left to apply.
     /// </summary>
-    public static NpgsqlDataSource BuildDataSource(string connectionString)
+    public static NpgsqlDataSource BuildDataSource(string connectionString, string? environmentOptions = null)
     {
         var dataSource = new NpgsqlDataSourceBuilder(connectionString);
         var settings = dataSource.ConnectionStringBuilder;
@@ -39,7 +41,7 @@ public static class PersistenceExtensions
         // Every statement here looks rows up by index keys, so a generic plan is as good as a custom one;
         // PostgreSQL would otherwise plan the get's key array anew on each call, its largest cost per get.
         // A startup option, so that the session reset of a pooled connection keeps it.
-        if (!given.Contains("options"))
+        if (!given.Contains("options") && string.IsNullOrEmpty(environmentOptions))
         {
             settings.Options = "-c plan_cache_mode=force_generic_plan";
         }

@@ -137,7 +137,8 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
     /// <summary>Removes the listed keys when all that exist belong to the caller's client app; removes nothing otherwise (-7).</summary>
     public async Task<DeleteResponse> DeleteAsync(DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var keys = request.ValueKeys.Distinct(StringComparer.Ordinal).ToArray();
+        // In one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).
+        var keys = request.ValueKeys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         // One statement: lock the listed rows, and delete them only if none is another client app's.
         // (Not composed with LINQ operators: PostgreSQL wants a data-modifying WITH at the top level.)
         var outcomes = await db.Database.SqlQuery<DeleteOutcome>($"""
