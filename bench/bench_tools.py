@@ -74,6 +74,8 @@ def report(results_path, png_path):
               f"{pg.get('tps', 0):>13.0f}{pg.get('p99_ms', 0):>11.2f}{ratio:>8}")
     print(f"\nrows: {results['rows']}, connections: {results['connections']}, duration: {results['duration_s']} s each, "
           f"server peak RSS: {results['peak_rss_mb']:.0f} MB")
+    if results.get("http_alone_rps"):
+        print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s")
     data = png_path + ".dat"
     with open(data, "w") as f:
         for row in rows:
