@@ -2,13 +2,12 @@
 # server in Release on loopback, samples the server's RSS, seeds rows, mints tokens, and drives wrk.
 # Source it from the repository root after setting `connections`; it sets `work`, `pg_port`, `api_port`,
 # `issuer`, `server_pid` and `rss_file` (one "seconds-since-start rss-kB" line per half second).
-need=()
-for tool in wrk gnuplot openssl python3; do command -v $tool >/dev/null || need+=("$tool"); done
-if [ ${#need[@]} -gt 0 ]; then
-  pkgs=$(printf '%s\n' "${need[@]}" | sed 's/^gnuplot$/gnuplot-nox/' | tr '\n' ' ')
-  echo "installing: $pkgs"; apt-get update -qq && apt-get install -y -qq $pkgs >/dev/null
-fi
 source scripts/local-postgres.sh
+need=()
+for tool in wrk gnuplot openssl python3 curl; do command -v $tool >/dev/null || need+=("${tool/#gnuplot/gnuplot-nox}"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"; apt_install "${need[@]}"
+fi
 pg_bin=$(pg_bin_dir)
 
 work=$(mktemp -d /tmp/userdataapi-bench.XXXXXX)
@@ -16,6 +15,7 @@ chmod 755 "$work"
 server_pid="" authority_pid="" sampler_pid=""
 cleanup() {
   for pid in $sampler_pid $server_pid $authority_pid; do kill "$pid" 2>/dev/null || true; done
+  wait $sampler_pid $server_pid $authority_pid 2>/dev/null || true
   [ -f "$work/server.log" ] && cp "$work/server.log" bench/results/server-last.log
   stop_local_postgres "$work/pg"
   rm -rf "$work"

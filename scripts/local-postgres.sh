@@ -1,16 +1,26 @@
-# Helpers to run a private PostgreSQL cluster from the local server binaries; sourced by run.sh and test.sh.
-# Installs Debian's PostgreSQL server package when no binaries are present (needs root, as on CI).
+# Helpers to run a private PostgreSQL cluster from the local server binaries; sourced by run.sh, test.sh
+# and bench/lib.sh. Installs Debian's PostgreSQL server package when no binaries are present.
+
+# apt_install [APT-OPTIONS] PKG...: installs Debian packages as root, or through sudo; says what to do
+# otherwise. Only apt's errors are shown (on stderr), so callers' standard output stays theirs.
+apt_install() {
+  local sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null; then
+      echo "error: installing $* needs root: run as root or install it first" >&2
+      return 1
+    fi
+    sudo_cmd="sudo"
+  fi
+  $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 pg_bin_dir() {
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
     echo "PostgreSQL server binaries not found; installing Debian's postgresql package..." >&2
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "error: run as root or install PostgreSQL (apt-get install postgresql) first" >&2
-      return 1
-    fi
-    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends postgresql >&2
+    apt_install --no-install-recommends postgresql || return 1
     dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
   echo "$dir"

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+source scripts/local-postgres.sh
+
 if [ -z "${USERDATA_TEST_POSTGRES:-}" ] && ! docker info >/dev/null 2>&1; then
-  source scripts/local-postgres.sh
   data_dir=$(mktemp -d /tmp/userdataapi-test-pg.XXXXXX)
   port=$(free_port)
   trap 'stop_local_postgres "$data_dir"; rm -rf "$data_dir"' EXIT
@@ -18,8 +19,7 @@ fi
 # The Swagger UI browser test drives Debian's headless Chromium.
 if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
   echo "Installing chromium for the browser test"
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
 
 log=$(mktemp /tmp/userdataapi-test-log.XXXXXX)
