@@ -32,6 +32,26 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
     }
 
     [Fact]
+    public async Task Concurrent_deletes_listing_the_same_keys_in_opposite_orders_never_fail()
+    {
+        // Another client app's keys: every delete locks all of them and removes none, so they stay to be
+        // locked again; rows locked in the order each caller listed them would deadlock (answered -4).
+        var user = UserDataFixture.NewUser();
+        var owner = _authority.CreateToken(user, clientApp: "app-2");
+        var keys = Enumerable.Range(0, 20).Select(i => $"locked-{i:D2}").ToArray();
+        foreach (var key in keys)
+        {
+            await Set(owner, key);
+        }
+        var token = _authority.CreateToken(user);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Delete(token, i % 2 == 0 ? keys : keys.Reverse().ToArray())));
+
+        Assert.All(answers, answer => Assert.Equal((int)ResultCode.KeyAccessDenied, answer.Result()));
+        Assert.Equal(keys.Length, await fixture.CountRecordsAsync(user));
+    }
+
+    [Fact]
     public async Task Delete_of_keys_that_do_not_exist_answers_1()
     {
         var answer = await _client.PostAsync("delete", new { request_id = 5, identity_provider = "telegram", value_keys = new[] { "ghost" } },
