@@ -38,8 +38,7 @@ public static class RateLimits
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {
-        var settings = builder.Configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
-        var enabled = settings.Enabled ?? !builder.Environment.IsDevelopment();
+        var settings = SettingsOf(builder.Configuration);
         var window = TimeSpan.FromSeconds(settings.WindowSeconds);
 
         builder.Services.AddRateLimiter(limiter =>
@@ -47,11 +46,11 @@ public static class RateLimits
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = WriteRejectionAsync;
             limiter.AddPolicy(Intents, http =>
-                enabled && TokenChecker.Checked(http)?.Caller is { } caller
+                TokenChecker.Checked(http)?.Caller is { } caller
                     ? FixedWindow("client-app:" + caller.ClientAppId, settings.PermitsPerClientApp, window)
                     : NoLimit);
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                enabled && RequiresIntentLimits(http)
+                RequiresIntentLimits(http)
                     ? FixedWindow("ip:" + http.Connection.RemoteIpAddress, settings.PermitsPerIp, window)
                     : NoLimit);
         });
@@ -60,10 +59,14 @@ public static class RateLimits
 
     /// <summary>
     /// Checks the bearer token of limited calls first (the outcome stays on the request for the
-    /// endpoint's own check), so that the limiter knows the client app.
+    /// endpoint's own check), so that the limiter knows the client app. Adds nothing when the limits are off.
     /// </summary>
     public static WebApplication UseRateLimits(this WebApplication app)
     {
+        if (!(SettingsOf(app.Configuration).Enabled ?? !app.Environment.IsDevelopment()))
+        {
+            return app;
+        }
         app.Use(async (http, next) =>
         {
             if (RequiresIntentLimits(http))
@@ -75,6 +78,9 @@ public static class RateLimits
         app.UseRateLimiter();
         return app;
     }
+
+    private static RateLimitingOptions SettingsOf(IConfiguration configuration) =>
+        configuration.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions();
 
     private static bool RequiresIntentLimits(HttpContext http) =>
         http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == Intents;
