@@ -99,7 +99,8 @@ public static class IntentEndpoints
             {
                 values = await http.Request.ReadFormAsync(http.RequestAborted);
             }
-            catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException && !http.RequestAborted.IsCancellationRequested)
+            // A form over its limits, or a body that does not arrive whole (BadHttpRequestException is an IOException).
+            catch (Exception exception) when (exception is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested)
             {
                 return IntentErrors.InvalidArgument("the callback's form cannot be read");
             }

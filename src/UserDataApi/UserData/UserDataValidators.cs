@@ -27,7 +27,7 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
+        RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count)
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
@@ -57,7 +57,7 @@ public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
     {
         RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).Cascade(CascadeMode.Stop).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
+        RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);
     }
 }
