@@ -22,6 +22,8 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
     private const string ValidProvider = "answers-well";
     private const string SlowHangingProvider = "token-hangs-5s";
     private const string PatientHangingProvider = "token-hangs-30s";
+    // Long enough that the hung callbacks are surely still hanging after the other calls, even on a busy machine.
+    private const string BusyHangingProvider = "token-hangs-12s";
     private const string IdTokenProvider = "id-token-checks";
 
     private static readonly ProviderAnswer ValidToken = ProviderAnswer.Json("""{"access_token":"at-1","token_type":"Bearer"}""");
@@ -103,6 +105,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
             ConfigureOAuth(settings, ValidProvider, ValidToken, ValidUserInfo, TimeoutSeconds);
             ConfigureOAuth(settings, SlowHangingProvider, ProviderAnswer.Hang, ValidUserInfo, SlowTimeoutSeconds);
             ConfigureOAuth(settings, PatientHangingProvider, ProviderAnswer.Hang, ValidUserInfo, 30);
+            ConfigureOAuth(settings, BusyHangingProvider, ProviderAnswer.Hang, ValidUserInfo, 12);
             ConfigureOidc(settings, "discovery-hangs", Provider.Endpoint(ProviderAnswer.Hang));
             var publicKey = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(IdTokenKey.Rsa.ExportParameters(false)) { KeyId = IdTokenKey.KeyId });
             IdTokenIssuer = Provider.OidcIssuer(ValidToken, keySet: ProviderAnswer.Json(JsonSerializer.Serialize(new
@@ -285,12 +288,12 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         {
             await call();
         }
-        var tokenEndpoint = fixture.TokenEndpoints[SlowHangingProvider];
+        var tokenEndpoint = fixture.TokenEndpoints[BusyHangingProvider];
         var arrivedBefore = fixture.Provider.ArrivedAt(tokenEndpoint);
         var states = new List<string>();
         for (var i = 0; i < hanging; i++)
         {
-            var (state, _) = await fixture.Intents.StartIntentAsync(fixture.Api, SlowHangingProvider);
+            var (state, _) = await fixture.Intents.StartIntentAsync(fixture.Api, BusyHangingProvider);
             states.Add(state);
         }
 
