@@ -36,8 +36,7 @@ public sealed class HealthTests(UserDataFixture fixture) : IClassFixture<UserDat
     public async Task Ready_answers_503_naming_the_database_while_it_is_unreachable_and_live_stays_200()
     {
         await using var authority = await TestAuthority.StartAsync();
-        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
-        await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        await using var api = await ApiFactory.StartWithUnreachableDatabaseAsync(authority);
 
         var (readyStatus, report) = await GetAsync(api, "/health/ready");
         var (liveStatus, _) = await GetAsync(api, "/health/live");

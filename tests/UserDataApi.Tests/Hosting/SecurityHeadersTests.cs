@@ -53,8 +53,7 @@ public sealed class SecurityHeadersTests(UserDataFixture fixture) : IClassFixtur
     [Fact]
     public async Task Answers_of_the_last_resort_error_handler_carry_the_security_headers()
     {
-        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
-        await using var api = await new ApiFactory(fixture.Authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        await using var api = await ApiFactory.StartWithUnreachableDatabaseAsync(fixture.Authority);
         using var client = api.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(scopes: "idp-intents"));
 

@@ -44,8 +44,7 @@ public sealed class ServiceAvailabilityTests
     public async Task Every_endpoint_answers_minus_4_when_the_database_is_unreachable()
     {
         await using var authority = await TestAuthority.StartAsync();
-        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
-        await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        await using var api = await ApiFactory.StartWithUnreachableDatabaseAsync(authority);
         var client = new UserDataClient(api.CreateClient());
 
         foreach (var (endpoint, (body, fields)) in EndpointCases.Endpoints)
@@ -60,8 +59,7 @@ public sealed class ServiceAvailabilityTests
     public async Task Shared_list_continuation_answers_minus_4_when_the_database_is_unreachable()
     {
         await using var authority = await TestAuthority.StartAsync();
-        var unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
-        await using var api = await new ApiFactory(authority, unreachable, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" }).StartedAsync();
+        await using var api = await ApiFactory.StartWithUnreachableDatabaseAsync(authority);
         var client = new UserDataClient(api.CreateClient());
 
         var answer = await client.PostAsync("shared-list-get", new { identity_provider = "telegram", search_id = "AQIDBAUGBwgJCgsMDQ4PEBES" }, authority.CreateToken());
