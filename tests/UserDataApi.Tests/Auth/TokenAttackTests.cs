@@ -78,6 +78,20 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
     }
 
     [Fact]
+    public async Task A_token_signed_with_RS256_or_PS256_by_the_authoritys_key_is_accepted()
+    {
+        var get = new { identity_provider = "telegram", value_keys = new[] { "k" } };
+
+        foreach (var algorithm in new[] { SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSsaPssSha256 })
+        {
+            var token = Authority.CreateToken(UserDataFixture.NewUser(), scopes: AllScopes,
+                tweak: d => d.SigningCredentials = new SigningCredentials(d.SigningCredentials.Key, algorithm));
+            var answer = await fixture.Client.PostAsync("get", get, token);
+            Assert.True(answer.Result() == (int)ResultCode.SuccessNotFound, $"{algorithm}: {answer}");
+        }
+    }
+
+    [Fact]
     public async Task With_an_audience_configured_tokens_for_another_audience_or_none_are_refused()
     {
         await using var api = await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync(),

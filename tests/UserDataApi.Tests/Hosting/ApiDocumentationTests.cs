@@ -15,6 +15,20 @@ public sealed class ApiDocumentationTests(UserDataFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task With_swagger_disabled_neither_the_ui_nor_the_document_is_served()
+    {
+        await using var api = await new ApiFactory(fixture.Authority, await TestPostgres.CreateDatabaseAsync(),
+            new Dictionary<string, string?> { ["Swagger:Enabled"] = "false" }).StartedAsync();
+        using var client = api.CreateClient();
+
+        foreach (var path in new[] { "/swagger/index.html", "/swagger/v1/swagger.json" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_document_has_the_bearer_scheme()
     {
         var document = await ReadDocumentAsync();
