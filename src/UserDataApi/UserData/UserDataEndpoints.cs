@@ -14,6 +14,7 @@ public static class UserDataEndpoints
     {
         builder.Services.Configure<UserDataOptions>(builder.Configuration.GetSection(UserDataOptions.Section));
         builder.Services.AddSingleton<UserDataPipeline>();
+        builder.Services.AddSingleton<GetBatcher>();
         builder.Services.AddSingleton<UserDataMetrics>();
         builder.Services.AddSingleton<UserDataScopes>();
         builder.Services.AddScoped<UserDataStore>();

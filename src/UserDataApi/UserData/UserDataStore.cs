@@ -7,11 +7,12 @@ using UserDataApi.Persistence;
 namespace UserDataApi.UserData;
 
 /// <summary>
-/// Reads and writes user-data records; every call is one SQL statement (the cursor key aside).
-/// The two hot calls, get and set, go straight to Npgsql with positional parameters, so that their
-/// statements are prepared once per connection and no query translation runs per request.
+/// Reads and writes user-data records; every call is one SQL statement (the cursor key aside), and
+/// concurrent gets share one (<see cref="GetBatcher"/>). The two hot calls, get and set, go straight to
+/// Npgsql with positional parameters, so that their statements are prepared once per connection and no
+/// query translation runs per request.
 /// </summary>
-public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, IOptions<UserDataOptions> options)
+public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, IOptions<UserDataOptions> options)
 {
     // The conflict branch only updates a row the caller's client app owns, so no row comes back
     // exactly when the key belongs to another client app.
@@ -22,16 +23,6 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
            SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
          WHERE r.client_app_id = EXCLUDED.client_app_id
         RETURNING 1
-        """;
-
-    // One unique-index probe per asked key (the LIMIT keeps the planner from turning it into a scan of all
-    // the user's keys), so the cost follows the keys asked for, not the keys stored, under a generic plan.
-    internal const string GetSql = """
-        SELECT k.value_key, r.value_data FROM unnest($3::text[]) AS k(value_key)
-         CROSS JOIN LATERAL (
-            SELECT value_data FROM user_data_records
-             WHERE user_id = $1 AND identity_provider = $2 AND value_key = k.value_key AND (client_app_id = $4 OR access_scope = 1)
-             LIMIT 1) AS r
         """;
 
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it (-7 otherwise).</summary>
@@ -58,20 +49,7 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
     public async Task<GetResponse> GetAsync(GetRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var keys = request.ValueKeys.Distinct(StringComparer.Ordinal).ToArray();
-        await using var command = dataSource.CreateCommand(GetSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.UserId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.IdentityProvider });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
-
-        var found = new Dictionary<string, string>(keys.Length, StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                found[reader.GetString(0)] = reader.GetString(1);
-            }
-        }
+        var found = await batcher.FindAsync(caller.UserId, request.IdentityProvider, keys, caller.ClientAppId, cancellationToken);
 
         var values = new List<UserDataValue>(found.Count);
         foreach (var key in keys)

@@ -9,8 +9,8 @@ namespace UserDataApi.Tests.UserData;
 
 /// <summary>
 /// The server's connections keep one generic plan per prepared statement (planning each get anew was
-/// PostgreSQL's largest cost per get in the SPEC §8 benchmark), and the get statement's generic plan
-/// still probes the unique index once per asked key, however many keys the user has stored.
+/// PostgreSQL's largest cost per get in the SPEC §8 benchmark), and the gets' batch statement's generic
+/// plan still probes the unique index once per asked key, however many keys the user has stored.
 /// </summary>
 public sealed class QueryPlanTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
@@ -38,7 +38,7 @@ public sealed class QueryPlanTests(UserDataFixture fixture) : IClassFixture<User
     }
 
     [Fact]
-    public async Task Gets_generic_plan_probes_the_unique_index_per_asked_key_for_a_user_with_many_keys()
+    public async Task Batched_gets_generic_plan_probes_the_unique_index_per_asked_key_for_a_user_with_many_keys()
     {
         var dataSource = fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
         // Many users with a few keys each, and one with thousands: the statistics a generic plan is built on
@@ -57,10 +57,11 @@ public sealed class QueryPlanTests(UserDataFixture fixture) : IClassFixture<User
         }
 
         // PREPARE and EXPLAIN EXECUTE in one batch, so that both run on the same (multiplexed) connection.
-        const string keys = "{key-7,key-4000}";
+        // A batch of two gets: the heavy user's two keys, and a light user's key for another client app.
+        var users = $"{{{heavyUser},{heavyUser},plan-user-9}}";
         await using var explain = dataSource.CreateCommand($"""
-            PREPARE get_plan(text, text, text[], text) AS {UserDataStore.GetSql};
-            EXPLAIN EXECUTE get_plan('{heavyUser}', 'telegram', '{keys}', 'app-1');
+            PREPARE get_plan(int[], text[], text[], text[], text[]) AS {GetBatcher.BatchSql};
+            EXPLAIN (VERBOSE) EXECUTE get_plan('{"{0,0,1}"}', '{users}', '{"{telegram,telegram,telegram}"}', '{"{key-7,key-4000,key-2}"}', '{"{app-1,app-1,app-2}"}');
             """);
         var plan = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync())

@@ -1,0 +1,185 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using UserDataApi.Persistence;
+using UserDataApi.Tests.Infrastructure;
+using UserDataApi.UserData;
+
+namespace UserDataApi.Tests.UserData;
+
+/// <summary>
+/// Concurrent gets share one statement (<see cref="GetBatcher"/>): the gets that wait while a batch is in
+/// the database go out together, and each still gets exactly what a get of its own would have.
+/// </summary>
+public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private sealed record Stored(string User, string Provider, string Key, string Value, AccessScope Scope, string App);
+
+    private sealed record Ask(string User, string Provider, string[] Keys, string App);
+
+    [Fact]
+    public async Task Gets_that_wait_for_a_batch_go_out_together_and_each_gets_its_own_answer()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
+
+        // Hold the first batch in the database while the other gets queue up.
+        await using var locked = await LockRecordsAsync();
+        var first = Find(batcher, asks[0]);
+        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        var rest = asks.Skip(1).Select(ask => Find(batcher, ask)).ToList();
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted);
+        Assert.Equal((1, 1), batcher.Sent);
+        await locked.ReleaseAsync();
+
+        var answers = await Task.WhenAll(rest.Prepend(first)).WaitAsync(Patience);
+
+        Assert.Equal((2, asks.Count), batcher.Sent);
+        for (var i = 0; i < asks.Count; i++)
+        {
+            Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+        Assert.Contains(answers, a => a.Count == 0);
+        Assert.Contains(answers, a => a.Count > 1);
+    }
+
+    [Fact]
+    public async Task A_batch_that_fails_fails_each_of_its_gets()
+    {
+        await using var deadDataSource = NpgsqlDataSource.Create(ApiFactory.UnreachableDatabase);
+        await using var batcher = new GetBatcher(deadDataSource, maxBatchesInFlight: 1);
+
+        var gets = Enumerable.Range(0, 20).Select(i => batcher.FindAsync($"user-{i}", "telegram", ["k"], "app-1", CancellationToken.None)).ToList();
+
+        foreach (var get in gets)
+        {
+            await Assert.ThrowsAsync<NpgsqlException>(() => get.WaitAsync(Patience));
+        }
+        Assert.Equal(gets.Count, batcher.Sent.Lookups);
+    }
+
+    [Fact]
+    public async Task Disposing_answers_the_gets_already_queued_then_refuses_new_ones()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
+
+        var gets = asks.Select(ask => Find(batcher, ask)).ToList();
+        await batcher.DisposeAsync();
+
+        Assert.All(gets, get => Assert.True(get.IsCompletedSuccessfully));
+        var answers = await Task.WhenAll(gets);
+        for (var i = 0; i < asks.Count; i++)
+        {
+            Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Find(batcher, asks[0]));
+    }
+
+    [Fact]
+    public async Task A_get_whose_caller_gave_up_stops_waiting_and_the_batch_answers_the_others()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
+        using var gaveUp = new CancellationTokenSource();
+        await using var locked = await LockRecordsAsync();
+
+        var abandoned = batcher.FindAsync(asks[0].User, asks[0].Provider, asks[0].Keys, asks[0].App, gaveUp.Token);
+        var other = Find(batcher, asks[1]);
+        await gaveUp.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned.WaitAsync(Patience));
+        Assert.False(other.IsCompleted);
+        await locked.ReleaseAsync();
+        Assert.Equal(Expected(stored, asks[1]), (await other.WaitAsync(Patience)).OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    private NpgsqlDataSource DataSource => fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
+
+    private string ConnectionString =>
+        fixture.Api.Services.GetRequiredService<IConfiguration>().GetConnectionString(PersistenceExtensions.ConnectionStringName)!;
+
+    /// <summary>Holds the records table so that reads of it wait, until released or disposed.</summary>
+    private async Task<RecordsLock> LockRecordsAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE user_data_records IN ACCESS EXCLUSIVE MODE", connection);
+        await command.ExecuteNonQueryAsync();
+        return new RecordsLock(connection);
+    }
+
+    private sealed class RecordsLock(NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async Task ReleaseAsync()
+        {
+            await using var command = new NpgsqlCommand("ROLLBACK", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+
+    private static Task<Dictionary<string, string>> Find(GetBatcher batcher, Ask ask) =>
+        batcher.FindAsync(ask.User, ask.Provider, ask.Keys, ask.App, CancellationToken.None);
+
+    /// <summary>Three users' records under two providers by two client apps, private and public.</summary>
+    private async Task<List<Stored>> SeedAsync()
+    {
+        var stored = new List<Stored>();
+        foreach (var user in Enumerable.Range(0, 3).Select(_ => UserDataFixture.NewUser()))
+        {
+            foreach (var provider in new[] { "telegram", "google" })
+            {
+                foreach (var (app, scope, key) in new[]
+                         {
+                             ("app-1", AccessScope.Private, "a"), ("app-1", AccessScope.Public, "b"),
+                             ("app-2", AccessScope.Private, "c"), ("app-2", AccessScope.Public, "d"),
+                         })
+                {
+                    var record = new Stored(user, provider, key, $"{user}/{provider}/{key}", scope, app);
+                    await fixture.SeedAsync(record.User, record.Provider, record.Key, record.Value, record.Scope, record.App);
+                    stored.Add(record);
+                }
+            }
+        }
+        return stored;
+    }
+
+    /// <summary>Every user, provider and client app, with every key, each key alone, and unknown keys.</summary>
+    private static List<Ask> Asks(List<Stored> stored)
+    {
+        string[][] keySets = [["a", "b", "c", "d"], ["a"], ["b"], ["c"], ["d"], ["zz", "a"], ["nothing"]];
+        return
+        [
+            .. from user in stored.Select(s => s.User).Distinct()
+               from provider in new[] { "telegram", "google" }
+               from app in new[] { "app-1", "app-2", "app-3" }
+               from keys in keySets
+               select new Ask(user, provider, keys, app),
+        ];
+    }
+
+    /// <summary>What a get of its own answers: the caller's own records and other apps' public ones.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> Expected(List<Stored> stored, Ask ask) =>
+        stored.Where(s => s.User == ask.User && s.Provider == ask.Provider && ask.Keys.Contains(s.Key)
+                          && (s.App == ask.App || s.Scope == AccessScope.Public))
+            .Select(s => KeyValuePair.Create(s.Key, s.Value))
+            .OrderBy(p => p.Key, StringComparer.Ordinal);
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the first batch to go out");
+            await Task.Delay(10);
+        }
+    }
+}
