@@ -1,16 +1,18 @@
 using System.Threading.Channels;
 using Npgsql;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
 
-/// <summary>
-/// Answers concurrent gets with one statement. Lookups queue here; one loop sends all that are waiting as
-/// one batch, so a lone get goes out at once, alone, and under load each batch carries the gets that
-/// arrived while the previous ones were in the database. A batch that fails fails each of its gets.
-/// </summary>
+/// <summary>Answers concurrent gets with one statement per batch.</summary>
+/// <remarks>
+/// Gets queue here and one loop sends all that are waiting as one batch: a lone get goes out at once, and
+/// under load each batch carries the gets that arrived while the previous one was in the database. A batch
+/// that fails, or outlasts the connection string's command timeout, fails each of its gets.
+/// </remarks>
 public sealed class GetBatcher : IAsyncDisposable
 {
-    /// <summary>Key lookups per batch; a get with more keys than this still goes out, alone.</summary>
+    /// <summary>Key lookups per batch; a get with more keys than this goes out in a batch of its own.</summary>
     internal const int MaxPairsPerBatch = 1024;
 
     /// <summary>
@@ -19,7 +21,9 @@ public sealed class GetBatcher : IAsyncDisposable
     /// </summary>
     private static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
 
-    // One unique-index probe per (get, key) pair, as in a single get.
+    // One unique-index probe per (get, key) pair, as a get of its own would make. The LIMIT keeps the
+    // generic plan from scanning all of a user's keys under the provider, which for a user with thousands
+    // of keys would cost thousands of rows per get.
     internal const string BatchSql = """
         SELECT q.lookup, q.value_key, r.value_data
           FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS q(lookup, user_id, identity_provider, value_key, client_app_id)
@@ -31,9 +35,10 @@ public sealed class GetBatcher : IAsyncDisposable
         """;
 
     private readonly NpgsqlDataSource dataSource;
-    private readonly Channel<Lookup> queue = Channel.CreateUnbounded<Lookup>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TimeSpan timeout;
     private readonly int maxBatchesInFlight;
     private readonly SemaphoreSlim inFlight;
+    private readonly Channel<Lookup> queue = Channel.CreateUnbounded<Lookup>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task loop;
     private long batches;
     private long lookups;
@@ -45,6 +50,9 @@ public sealed class GetBatcher : IAsyncDisposable
     internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight)
     {
         this.dataSource = dataSource;
+        // Under multiplexing Npgsql may not enforce the command timeout on its own, so the batch does.
+        var commandTimeout = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).CommandTimeout;
+        timeout = commandTimeout > 0 ? TimeSpan.FromSeconds(commandTimeout) : Timeout.InfiniteTimeSpan;
         this.maxBatchesInFlight = maxBatchesInFlight;
         inFlight = new SemaphoreSlim(maxBatchesInFlight);
         loop = Task.Run(RunAsync);
@@ -56,7 +64,12 @@ public sealed class GetBatcher : IAsyncDisposable
     /// <summary>The values visible to <paramref name="clientAppId"/> for <paramref name="keys"/> (distinct), by key.</summary>
     public Task<Dictionary<string, string>> FindAsync(string userId, string identityProvider, string[] keys, string clientAppId, CancellationToken cancellationToken)
     {
-        var lookup = new Lookup(userId, identityProvider, keys, clientAppId);
+        // No stored row holds a NUL, and a parameter holding one would fail the whole batch.
+        if (!StoredText.IsStorable(userId) || !StoredText.IsStorable(identityProvider) || !StoredText.IsStorable(clientAppId))
+        {
+            return Task.FromResult(new Dictionary<string, string>(StringComparer.Ordinal));
+        }
+        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken);
         return queue.Writer.TryWrite(lookup)
             ? lookup.Found.Task.WaitAsync(cancellationToken)
             : Task.FromException<Dictionary<string, string>>(new ObjectDisposedException(nameof(GetBatcher)));
@@ -69,10 +82,20 @@ public sealed class GetBatcher : IAsyncDisposable
             await inFlight.WaitAsync();
             var batch = new List<Lookup>();
             var pairs = 0;
-            while (pairs < MaxPairsPerBatch && queue.Reader.TryRead(out var lookup))
+            while (queue.Reader.TryPeek(out var next) && (batch.Count == 0 || pairs + next.Keys.Length <= MaxPairsPerBatch))
             {
-                batch.Add(lookup);
-                pairs += lookup.Keys.Length;
+                queue.Reader.TryRead(out _);
+                if (next.GaveUp.IsCancellationRequested)
+                {
+                    continue;
+                }
+                batch.Add(next);
+                pairs += next.Keys.Length;
+            }
+            if (batch.Count == 0)
+            {
+                inFlight.Release();
+                continue;
             }
             Interlocked.Increment(ref batches);
             Interlocked.Add(ref lookups, batch.Count);
@@ -82,9 +105,11 @@ public sealed class GetBatcher : IAsyncDisposable
 
     private async Task SendAsync(List<Lookup> batch, int pairs)
     {
+        using var deadline = new CancellationTokenSource(timeout);
+        var query = QueryAsync(batch, pairs, deadline.Token);
         try
         {
-            var found = await QueryAsync(batch, pairs);
+            var found = await query.WaitAsync(timeout);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Found.TrySetResult(found[i]);
@@ -92,9 +117,13 @@ public sealed class GetBatcher : IAsyncDisposable
         }
         catch (Exception exception)
         {
+            // A query past its deadline may still end later: its outcome is nobody's any more.
+            _ = query.ContinueWith(static q => q.Exception, TaskContinuationOptions.OnlyOnFaulted);
             foreach (var lookup in batch)
             {
                 lookup.Found.TrySetException(exception);
+                // Read it here too, for gets whose callers gave up and will never read it.
+                _ = lookup.Found.Task.Exception;
             }
         }
         finally
@@ -103,7 +132,7 @@ public sealed class GetBatcher : IAsyncDisposable
         }
     }
 
-    private async Task<Dictionary<string, string>[]> QueryAsync(List<Lookup> batch, int pairs)
+    private async Task<Dictionary<string, string>[]> QueryAsync(List<Lookup> batch, int pairs, CancellationToken cancellationToken)
     {
         var owners = new int[pairs];
         var users = new string[pairs];
@@ -133,8 +162,8 @@ public sealed class GetBatcher : IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = providers });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = apps });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
             found[reader.GetInt32(0)][reader.GetString(1)] = reader.GetString(2);
         }
@@ -144,7 +173,10 @@ public sealed class GetBatcher : IAsyncDisposable
     /// <summary>Refuses new gets, and returns once the queued ones are answered.</summary>
     public async ValueTask DisposeAsync()
     {
-        queue.Writer.TryComplete();
+        if (!queue.Writer.TryComplete())
+        {
+            return;
+        }
         await loop;
         for (var i = 0; i < maxBatchesInFlight; i++)
         {
@@ -152,7 +184,7 @@ public sealed class GetBatcher : IAsyncDisposable
         }
     }
 
-    private sealed record Lookup(string UserId, string IdentityProvider, string[] Keys, string ClientAppId)
+    private sealed record Lookup(string UserId, string IdentityProvider, string[] Keys, string ClientAppId, CancellationToken GaveUp)
     {
         public TaskCompletionSource<Dictionary<string, string>> Found { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -42,9 +42,10 @@ public sealed class ApiFactory(
 
     public Task<bool> ReloadCatalogAsync() => Services.GetRequiredService<IdentityProviderCatalogLoader>().LoadAsync(CancellationToken.None);
 
-    /// <summary>A started server whose database never answers (nothing listens on port 1), with no migration at start.</summary>
     /// <summary>A connection string to a port nothing listens on (binding it needs root).</summary>
     public const string UnreachableDatabase = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2";
+
+    /// <summary>A started server whose database never answers, with no migration at start.</summary>
 
     public static Task<ApiFactory> StartWithUnreachableDatabaseAsync(TestAuthority authority) =>
         new ApiFactory(authority, UnreachableDatabase,

@@ -82,22 +82,75 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
     }
 
     [Fact]
-    public async Task A_get_whose_caller_gave_up_stops_waiting_and_the_batch_answers_the_others()
+    public async Task A_get_whose_caller_gave_up_stops_waiting_and_its_batch_answers_the_others()
     {
         var stored = await SeedAsync();
         var asks = Asks(stored);
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
         using var gaveUp = new CancellationTokenSource();
         await using var locked = await LockRecordsAsync();
+        var held = Find(batcher, asks[0]);
+        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
 
-        var abandoned = batcher.FindAsync(asks[0].User, asks[0].Provider, asks[0].Keys, asks[0].App, gaveUp.Token);
-        var other = Find(batcher, asks[1]);
+        var abandoned = batcher.FindAsync(asks[1].User, asks[1].Provider, asks[1].Keys, asks[1].App, gaveUp.Token);
+        var other = Find(batcher, asks[2]);
         await gaveUp.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned.WaitAsync(Patience));
         Assert.False(other.IsCompleted);
         await locked.ReleaseAsync();
-        Assert.Equal(Expected(stored, asks[1]), (await other.WaitAsync(Patience)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(Expected(stored, asks[2]), (await other.WaitAsync(Patience)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(Expected(stored, asks[0]), (await held.WaitAsync(Patience)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal((2, 2), batcher.Sent); // the abandoned get was not sent
+    }
+
+    [Fact]
+    public async Task A_batch_held_past_the_command_timeout_fails_its_gets_and_later_gets_go_out()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        // Multiplexing, as the server's own data source, with a one-second command timeout.
+        await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=1", null);
+        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1);
+        await Find(batcher, asks[0]).WaitAsync(Patience);
+        await using var locked = await LockRecordsAsync();
+
+        var started = DateTime.UtcNow;
+        var held = asks.Take(3).Select(ask => Find(batcher, ask)).ToList();
+        foreach (var get in held)
+        {
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => get.WaitAsync(Patience));
+            Assert.True(failure is TimeoutException or OperationCanceledException or NpgsqlException, failure.ToString());
+        }
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(8));
+        await locked.ReleaseAsync();
+
+        var later = await Find(batcher, asks[0]).WaitAsync(Patience);
+        Assert.Equal(Expected(stored, asks[0]), later.OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_get_for_a_name_holding_NUL_finds_nothing_and_does_not_fail_its_batch()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
+        await using var locked = await LockRecordsAsync();
+        var held = Find(batcher, asks[0]);
+        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+
+        // Queued together, so that they would share the next batch.
+        var odd = batcher.FindAsync("user\0x", "telegram", ["a"], "app\0", CancellationToken.None);
+        var gets = asks.Select(ask => Find(batcher, ask)).ToList();
+        await locked.ReleaseAsync();
+
+        Assert.Empty(await odd.WaitAsync(Patience));
+        await held.WaitAsync(Patience);
+        var answers = await Task.WhenAll(gets).WaitAsync(Patience);
+        for (var i = 0; i < asks.Count; i++)
+        {
+            Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
     }
 
     private NpgsqlDataSource DataSource => fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
