@@ -27,7 +27,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
 
         // Hold the first batch in the database while the other gets queue up.
-        await using var locked = await LockRecordsAsync();
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var first = Find(batcher, asks[0]);
         await WaitUntilAsync(() => batcher.Sent.Batches == 1);
         var rest = asks.Skip(1).Select(ask => Find(batcher, ask)).ToList();
@@ -88,7 +88,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var asks = Asks(stored);
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
         using var gaveUp = new CancellationTokenSource();
-        await using var locked = await LockRecordsAsync();
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var held = Find(batcher, asks[0]);
         await WaitUntilAsync(() => batcher.Sent.Batches == 1);
 
@@ -113,7 +113,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=1", null);
         await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1);
         await Find(batcher, asks[0]).WaitAsync(Patience);
-        await using var locked = await LockRecordsAsync();
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
 
         var started = DateTime.UtcNow;
         var held = asks.Take(3).Select(ask => Find(batcher, ask)).ToList();
@@ -135,7 +135,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var stored = await SeedAsync();
         var asks = Asks(stored);
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
-        await using var locked = await LockRecordsAsync();
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var held = Find(batcher, asks[0]);
         await WaitUntilAsync(() => batcher.Sent.Batches == 1);
 
@@ -157,27 +157,6 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
 
     private string ConnectionString =>
         fixture.Api.Services.GetRequiredService<IConfiguration>().GetConnectionString(PersistenceExtensions.ConnectionStringName)!;
-
-    /// <summary>Holds the records table so that reads of it wait, until released or disposed.</summary>
-    private async Task<RecordsLock> LockRecordsAsync()
-    {
-        var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("BEGIN; LOCK TABLE user_data_records IN ACCESS EXCLUSIVE MODE", connection);
-        await command.ExecuteNonQueryAsync();
-        return new RecordsLock(connection);
-    }
-
-    private sealed class RecordsLock(NpgsqlConnection connection) : IAsyncDisposable
-    {
-        public async Task ReleaseAsync()
-        {
-            await using var command = new NpgsqlCommand("ROLLBACK", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        public ValueTask DisposeAsync() => connection.DisposeAsync();
-    }
 
     private static Task<Dictionary<string, string>> Find(GetBatcher batcher, Ask ask) =>
         batcher.FindAsync(ask.User, ask.Provider, ask.Keys, ask.App, CancellationToken.None);

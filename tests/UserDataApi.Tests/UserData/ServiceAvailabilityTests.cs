@@ -56,6 +56,29 @@ public sealed class ServiceAvailabilityTests
     }
 
     [Fact]
+    public async Task Get_answers_minus_4_when_the_database_holds_it_past_the_command_timeout()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var api = await new ApiFactory(authority, database + ";Command Timeout=1").StartedAsync();
+        var client = new UserDataClient(api.CreateClient());
+        var token = authority.CreateToken();
+        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
+
+        await using (var locked = await RecordsLock.HoldAsync(database))
+        {
+            var started = DateTime.UtcNow;
+            var held = await client.PostAsync("get", TelegramGet, token);
+
+            Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, held.Result());
+            Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(8));
+            await locked.ReleaseAsync();
+        }
+
+        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
+    }
+
+    [Fact]
     public async Task Shared_list_continuation_answers_minus_4_when_the_database_is_unreachable()
     {
         await using var authority = await TestAuthority.StartAsync();
