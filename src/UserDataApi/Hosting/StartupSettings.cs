@@ -34,6 +34,8 @@ public static class StartupSettings
                ?? CheckBoolean(configuration, "Swagger:Enabled")
                ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
+               ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:Scope")
+               ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:AdminScope")
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);
     }
 
@@ -81,6 +83,13 @@ public static class StartupSettings
         return value is null || (int.TryParse(value, out var number) && number >= minimum)
             ? null
             : $"{key} must be a whole number of at least {minimum}, not '{value}'.";
+    }
+
+    /// <summary>A setting that may be left out (its default applies) but not set to nothing.</summary>
+    private static string? CheckNotBlank(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        return value is null || !string.IsNullOrWhiteSpace(value) ? null : $"{key} must not be empty.";
     }
 
     private static string? CheckBoolean(IConfiguration configuration, string key)

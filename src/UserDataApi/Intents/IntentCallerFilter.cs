@@ -6,7 +6,7 @@ namespace UserDataApi.Intents;
 /// Every intent and link call needs a valid bearer token with <c>Intents:Scope</c>: 401 without one,
 /// 403 without the scope, in the gateway's error shape.
 /// </summary>
-public sealed class IntentCallerFilter(TokenChecker tokens, IntentScope scope) : IEndpointFilter
+public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -16,14 +16,24 @@ public sealed class IntentCallerFilter(TokenChecker tokens, IntentScope scope) :
             { Caller: null, Status: TokenStatus.AuthorityUnavailable } => IntentErrors.Unavailable("the token authority cannot be reached"),
             { Caller: null, Status: TokenStatus.Expired } => IntentErrors.Unauthenticated("the token has expired"),
             { Caller: null } => IntentErrors.Unauthenticated("a valid bearer token is required"),
-            { Caller: { } caller } when !caller.Scopes.Covers(scope.Required) => IntentErrors.PermissionDenied($"the token lacks the scope '{scope.Required}'"),
+            { Caller: { } caller } when !caller.Scopes.Covers(scopes.Required) => IntentErrors.PermissionDenied($"the token lacks the scope '{scopes.Required}'"),
             _ => await next(context),
         };
     }
 }
 
-/// <summary>The scope intent calls require (<c>Intents:Scope</c>).</summary>
-public sealed class IntentScope(Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
+/// <summary>The scope intent calls require (<c>Intents:Scope</c>), and the one that administers every user's links (<c>Intents:AdminScope</c>).</summary>
+public sealed class IntentScopes(Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
 {
     public ScopeSet Required { get; } = ScopeSet.Parse(options.Value.Scope);
+
+    public ScopeSet LinksAdmin { get; } = ScopeSet.Parse(options.Value.AdminScope);
+
+    /// <summary>A caller manages its own links (its <c>sub</c> is the user), or anyone's with the administrative scope.</summary>
+    public bool MayManageLinksOf(Caller caller, string userId) =>
+        string.Equals(caller.UserId, userId, StringComparison.Ordinal) || (LinksAdmin.Scopes.Count > 0 && caller.Scopes.Covers(LinksAdmin));
+
+    /// <summary>The caller of a request that passed <see cref="IntentCallerFilter"/>.</summary>
+    public static Caller CallerOf(HttpContext http) =>
+        TokenChecker.Checked(http)?.Caller ?? throw new InvalidOperationException("the intent caller filter has not run for this request");
 }

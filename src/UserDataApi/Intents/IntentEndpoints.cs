@@ -21,7 +21,7 @@ public static class IntentEndpoints
         builder.Services.AddHttpClient(ExternalProviders.HttpClientName);
         builder.Services.AddSingleton<ExternalProviders>();
         builder.Services.AddSingleton<IntentSecrets>();
-        builder.Services.AddSingleton<IntentScope>();
+        builder.Services.AddSingleton<IntentScopes>();
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
         return builder;
@@ -44,11 +44,17 @@ public static class IntentEndpoints
 
         var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentCallerFilter>()
             .RequireRateLimiting(RateLimits.Intents);
-        links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user").WithJsonRequestBody<AddLinkRequest>();
-        links.MapPost("/_search", ListLinksAsync).WithName("ListIDPLinks").WithSummary("List a user's provider links").WithJsonRequestBody<ListLinksRequest>();
+        const string linksOwner = "Only the user itself (the token's `sub` is `userId`) or a token with `Intents:AdminScope` may call it; anyone else: 403.";
+        links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user")
+            .WithDescription(linksOwner + " Errors: 400 missing idpId/userId, 401, 403, 404 unknown idpId, 409 the provider account is already linked.")
+            .WithJsonRequestBody<AddLinkRequest>();
+        links.MapPost("/_search", ListLinksAsync).WithName("ListIDPLinks").WithSummary("List a user's provider links")
+            .WithDescription(linksOwner + " Errors: 400 offset/limit out of range, 401, 403.")
+            .WithJsonRequestBody<ListLinksRequest>();
         links.MapDelete("/{idpId}/{linkedUserId}", (string userId, string idpId, string linkedUserId, IntentLinks store, HttpContext http) =>
-                store.RemoveAsync(userId, idpId, linkedUserId, http.RequestAborted))
-            .WithName("RemoveIDPLink").WithSummary("Remove a provider link");
+                store.RemoveAsync(IntentScopes.CallerOf(http), userId, idpId, linkedUserId, http.RequestAborted))
+            .WithName("RemoveIDPLink").WithSummary("Remove a provider link")
+            .WithDescription(linksOwner + " Errors: 401, 403, 404 no such link.");
 
         app.MapMethods(CallbackPath, [HttpMethods.Get, HttpMethods.Post], CallbackAsync)
             .WithTags("Identity-provider intents")
@@ -79,7 +85,7 @@ public static class IntentEndpoints
         var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.AddLinkRequest, http.RequestAborted);
         return request is null
             ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await store.AddAsync(userId, request, http.RequestAborted);
+            : await store.AddAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted);
     }
 
     private static async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListLinksAsync(string userId, HttpContext http, IntentLinks store)
@@ -87,7 +93,7 @@ public static class IntentEndpoints
         var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.ListLinksRequest, http.RequestAborted, whenEmpty: () => new ListLinksRequest());
         return request is null
             ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await store.ListAsync(userId, request, http.RequestAborted);
+            : await store.ListAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted);
     }
 
     private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)

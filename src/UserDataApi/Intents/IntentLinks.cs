@@ -2,18 +2,27 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using UserDataApi.Auth;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
 
 /// <summary>Links between provider accounts and users, which retrieve consults to answer userId and updateHumanUser.</summary>
-public sealed class IntentLinks(UserDataDbContext db, ExternalProviders providers, IOptions<IntentsOptions> options)
+/// <remarks>
+/// A caller may manage only its own links, unless its token carries <c>Intents:AdminScope</c>: otherwise any
+/// holder of the intents scope could link its own provider account to somebody else's user and sign in as them.
+/// </remarks>
+public sealed class IntentLinks(UserDataDbContext db, ExternalProviders providers, IntentScopes scopes, IOptions<IntentsOptions> options)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
-    public async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddAsync(string userId, AddLinkRequest request, CancellationToken cancellationToken)
+    public async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddAsync(Caller caller, string userId, AddLinkRequest request, CancellationToken cancellationToken)
     {
+        if (!scopes.MayManageLinksOf(caller, userId))
+        {
+            return NotYours();
+        }
         if (request.IdpLink is not { } link || string.IsNullOrEmpty(link.IdpId) || string.IsNullOrEmpty(link.UserId))
         {
             return IntentErrors.InvalidArgument("idpLink.idpId and idpLink.userId are required");
@@ -50,8 +59,12 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
         return TypedResults.Ok(new DetailsResponse(new Details(stored.Sequence, now, stored.ResourceOwner, now)));
     }
 
-    public async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListAsync(string userId, ListLinksRequest request, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListAsync(Caller caller, string userId, ListLinksRequest request, CancellationToken cancellationToken)
     {
+        if (!scopes.MayManageLinksOf(caller, userId))
+        {
+            return NotYours();
+        }
         var offset = request.Query?.Offset ?? 0;
         var limit = request.Query?.Limit ?? DefaultLimit;
         if (offset < 0 || limit is < 0 or > MaxLimit)
@@ -72,8 +85,12 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
     }
 
     public async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> RemoveAsync(
-        string userId, string idpId, string linkedUserId, CancellationToken cancellationToken)
+        Caller caller, string userId, string idpId, string linkedUserId, CancellationToken cancellationToken)
     {
+        if (!scopes.MayManageLinksOf(caller, userId))
+        {
+            return NotYours();
+        }
         var removed = await db.Links
             .Where(l => l.UserId == userId && l.IdpId == idpId && l.LinkedUserId == linkedUserId)
             .ExecuteDeleteAsync(cancellationToken);
@@ -84,4 +101,7 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
         var now = DateTime.UtcNow;
         return TypedResults.Ok(new DetailsResponse(new Details(1, now, options.Value.ResourceOwner, null)));
     }
+
+    private JsonHttpResult<GatewayError> NotYours() =>
+        IntentErrors.PermissionDenied($"only the user itself, or a caller with the scope '{scopes.LinksAdmin}', may manage a user's links");
 }

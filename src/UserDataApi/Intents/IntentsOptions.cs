@@ -12,6 +12,12 @@ public sealed class IntentsOptions
     public int LifetimeSeconds { get; set; } = 3600;
     public string Scope { get; set; } = "idp-intents";
 
+    /// <summary>
+    /// The scope that lets a caller manage the links of any user, not only its own (<c>sub</c>): meant for a
+    /// confidential login-UI client only.
+    /// </summary>
+    public string AdminScope { get; set; } = "idp-links-admin";
+
     /// <summary>Origins (scheme://host[:port]) that successUrl and failureUrl may point to; any in Development when empty.</summary>
     public List<string> AllowedRedirectOrigins { get; set; } = [];
 

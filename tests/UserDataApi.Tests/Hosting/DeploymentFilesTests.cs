@@ -10,7 +10,8 @@ namespace UserDataApi.Tests.Hosting;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static readonly string[] ApiScopes = ["email", "user-data-get", "user-data-set", "idp-intents"];
+    private static readonly string[] UserDataScopes = ["email", "user-data-get", "user-data-set"];
+    private static readonly string[] IntentScopes = ["idp-intents", "idp-links-admin"];
 
     private static JsonElement Realm =>
         JsonDocument.Parse(File.ReadAllText(Repository.PathOf("deploy/keycloak/userdataapi-realm.json"))).RootElement;
@@ -19,20 +20,28 @@ public sealed class DeploymentFilesTests
 
     private static Dockerfile Image => Dockerfile.Load(Repository.PathOf("Dockerfile"));
 
+    private static List<string?> DefaultScopesOf(JsonElement client) =>
+        client.GetProperty("defaultClientScopes").EnumerateArray().Select(s => s.GetString()).ToList();
+
     [Fact]
-    public void Every_realm_client_gets_the_api_scopes_in_its_tokens()
+    public void Realm_client_apps_get_the_user_data_scopes_and_only_the_confidential_login_ui_gets_the_intent_scopes()
     {
         var scopes = Realm.GetProperty("clientScopes").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
-        var clients = Realm.GetProperty("clients").EnumerateArray().ToList();
+        var clients = Realm.GetProperty("clients").EnumerateArray().ToDictionary(c => c.GetProperty("clientId").GetString()!);
 
-        Assert.All(ApiScopes, scope =>
+        Assert.All(UserDataScopes.Concat(IntentScopes), scope =>
             Assert.Equal("true", scopes[scope].GetProperty("attributes").GetProperty("include.in.token.scope").GetString()));
-        Assert.NotEmpty(clients);
-        Assert.All(clients, client =>
-        {
-            var defaults = client.GetProperty("defaultClientScopes").EnumerateArray().Select(s => s.GetString()).ToList();
-            Assert.All(ApiScopes.Append("basic"), scope => Assert.Contains(scope, defaults));
-        });
+        Assert.All(clients.Values, client => Assert.Contains("basic", DefaultScopesOf(client)));
+        Assert.All(["demo-app", "backend-app"], app => Assert.All(UserDataScopes, scope => Assert.Contains(scope, DefaultScopesOf(clients[app]))));
+        // A public client's tokens can be had by anyone who runs it: never intents, never anyone's links.
+        var publicClients = clients.Values.Where(c => c.GetProperty("publicClient").GetBoolean()).ToList();
+        Assert.NotEmpty(publicClients);
+        Assert.All(publicClients, client => Assert.All(IntentScopes, scope => Assert.DoesNotContain(scope, DefaultScopesOf(client))));
+        Assert.All(IntentScopes, scope => Assert.DoesNotContain(scope, Realm.GetProperty("defaultDefaultClientScopes").EnumerateArray().Select(s => s.GetString())));
+        var loginUi = clients["login-ui"];
+        Assert.False(loginUi.GetProperty("publicClient").GetBoolean());
+        Assert.True(loginUi.GetProperty("serviceAccountsEnabled").GetBoolean());
+        Assert.All(IntentScopes, scope => Assert.Contains(scope, DefaultScopesOf(loginUi)));
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class SecurityHeadersTests(UserDataFixture fixture) : IClassFixtur
     {
         await using var api = await ApiFactory.StartWithUnreachableDatabaseAsync(fixture.Authority);
         using var client = api.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(scopes: "idp-intents"));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(userId: "u1", scopes: "idp-intents"));
 
         using var response = await client.PostAsync("/v2/users/u1/links/_search", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
 

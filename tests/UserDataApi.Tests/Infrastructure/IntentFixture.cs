@@ -69,13 +69,19 @@ public sealed class IntentFixture : IAsyncLifetime
         return new ApiFactory(Authority, ConnectionString, settings).StartedAsync();
     }
 
+    /// <summary>The scopes of a confidential login UI: intents, and the links of every user.</summary>
+    public const string LoginUiScopes = "idp-intents idp-links-admin";
+
     /// <summary>An HTTP client for an instance, with a bearer token that has the intents scope unless told otherwise.</summary>
-    public HttpClient ClientFor(ApiFactory instance, string scopes = "idp-intents")
+    public HttpClient ClientFor(ApiFactory instance, string scopes = "idp-intents", string userId = "user-1", string clientApp = "app-1")
     {
         var client = instance.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Authority.CreateToken(scopes: scopes));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Authority.CreateToken(userId, clientApp, scopes));
         return client;
     }
+
+    /// <summary>A client for the login UI, which may manage every user's links.</summary>
+    public HttpClient LoginUiClientFor(ApiFactory instance) => ClientFor(instance, LoginUiScopes, userId: "login-ui-service", clientApp: "login-ui");
 
     public async Task<(string State, Uri AuthUrl)> StartIntentAsync(ApiFactory instance, string idpId = OidcProvider)
     {

@@ -131,7 +131,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     public async Task Links_can_be_added_listed_and_removed()
     {
         var user = "local-" + Guid.NewGuid().ToString("N");
-        using var client = fixture.ClientFor(fixture.First);
+        using var client = fixture.LoginUiClientFor(fixture.First);
         var link = $$$"""{"idpLink":{"idpId":"{{{IntentFixture.OAuthProvider}}}","userId":"ext-{{{user}}}","userName":"ext name"}}""";
 
         using var added = await client.PostAsync($"/v2/users/{user}/links", Json(link));
@@ -162,7 +162,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     [InlineData("""[1,2]""", HttpStatusCode.BadRequest, 3)]
     public async Task Adding_an_invalid_link_is_refused(string body, HttpStatusCode status, int code)
     {
-        await ErrorOf(await fixture.ClientFor(fixture.First).PostAsync("/v2/users/u1/links", Json(body)), status, code);
+        await ErrorOf(await fixture.LoginUiClientFor(fixture.First).PostAsync("/v2/users/u1/links", Json(body)), status, code);
     }
 
     [Fact]

@@ -282,7 +282,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     {
         var user = TestIdentityProvider.Bob;
         var localUser = "local-" + Guid.NewGuid().ToString("N");
-        using var linked = await fixture.ClientFor(fixture.First).PostAsync($"/v2/users/{localUser}/links",
+        using var linked = await fixture.LoginUiClientFor(fixture.First).PostAsync($"/v2/users/{localUser}/links",
             JsonContent(new { idpLink = new { idpId = IntentFixture.OidcProvider, userId = user.Subject, userName = user.UserName } }));
         Assert.Equal(HttpStatusCode.OK, linked.StatusCode);
         try
@@ -303,7 +303,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         }
         finally
         {
-            using var _ = await fixture.ClientFor(fixture.First).DeleteAsync($"/v2/users/{localUser}/links/{IntentFixture.OidcProvider}/{user.Subject}");
+            using var _ = await fixture.LoginUiClientFor(fixture.First).DeleteAsync($"/v2/users/{localUser}/links/{IntentFixture.OidcProvider}/{user.Subject}");
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         var (ready, readyReport) = await GetJsonAsync(http, "/health/ready");
         var (live, _) = await GetJsonAsync(http, "/health/live");
         var intentStarted = clock.Elapsed;
-        var (intent, intentError) = await ListLinksAsync(http, authority.CreateToken(scopes: "idp-intents"));
+        var (intent, intentError) = await ListLinksAsync(http, authority.CreateToken(userId: "outage-user", scopes: "idp-intents"));
         var intentTook = clock.Elapsed - intentStarted;
         await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (stopped + Outage - clock.Elapsed).Ticks)));
 
