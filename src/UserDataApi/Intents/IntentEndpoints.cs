@@ -69,7 +69,7 @@ public static class IntentEndpoints
         var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.StartIntentRequest, http.RequestAborted);
         return request is null
             ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await flow.StartAsync(request, RedirectUri(http, options.Value), http.RequestAborted);
+            : await flow.StartAsync(IntentScopes.CallerOf(http), request, RedirectUri(http, options.Value), http.RequestAborted);
     }
 
     private static async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(string idpIntentId, HttpContext http, IntentFlow flow)
@@ -77,7 +77,7 @@ public static class IntentEndpoints
         var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.RetrieveIntentRequest, http.RequestAborted);
         return request is null
             ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await flow.RetrieveAsync(idpIntentId, request, http.RequestAborted);
+            : await flow.RetrieveAsync(IntentScopes.CallerOf(http), idpIntentId, request, http.RequestAborted);
     }
 
     private static async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddLinkAsync(string userId, HttpContext http, IntentLinks store)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using UserDataApi.Auth;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
@@ -24,7 +25,7 @@ public sealed class IntentFlow(
     private IntentsOptions Settings => options.Value;
 
     public async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(
-        StartIntentRequest request, string redirectUri, CancellationToken cancellationToken)
+        Caller caller, StartIntentRequest request, string redirectUri, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.IdpId))
         {
@@ -58,6 +59,7 @@ public sealed class IntentFlow(
             Id = IntentSecrets.NewId(),
             IdpId = request.IdpId,
             ResourceOwner = Settings.ResourceOwner,
+            ClientAppId = caller.ClientAppId,
             State = IntentState.Started,
             Sequence = 1,
             StateHash = IntentSecrets.Hash(state),
@@ -157,9 +159,13 @@ public sealed class IntentFlow(
         return TypedResults.Redirect(QueryHelpers.AddQueryString(intent.SuccessUrl, query));
     }
 
-    /// <summary>Hands out what the provider returned, once, to the holder of the intent token.</summary>
+    /// <summary>
+    /// Hands out what the provider returned, once, to the holder of the intent token, and only to the client
+    /// app that started the intent: the token travels in a URL (browser history, the login UI's logs), so
+    /// holding it must not be enough for another client app to read the provider's tokens.
+    /// </summary>
     public async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(
-        string intentId, RetrieveIntentRequest request, CancellationToken cancellationToken)
+        Caller caller, string intentId, RetrieveIntentRequest request, CancellationToken cancellationToken)
     {
         var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == intentId, cancellationToken);
         if (intent is null)
@@ -170,7 +176,8 @@ public sealed class IntentFlow(
         {
             return IntentErrors.FailedPrecondition(intent.State == IntentState.Failed ? "the intent has failed" : "the intent has not succeeded yet");
         }
-        if (string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash))
+        if (string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
+            || !string.Equals(caller.ClientAppId, intent.ClientAppId, StringComparison.Ordinal))
         {
             return IntentErrors.PermissionDenied("the intent token does not match");
         }

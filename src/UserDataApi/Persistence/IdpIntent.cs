@@ -14,6 +14,10 @@ public sealed class IdpIntent
     public required string Id { get; set; }
     public required string IdpId { get; set; }
     public required string ResourceOwner { get; set; }
+
+    /// <summary>The client app (<c>azp</c>, else <c>client_id</c>) that started the intent: the only one that may retrieve it.</summary>
+    public required string ClientAppId { get; set; }
+
     public IntentState State { get; set; }
     public long Sequence { get; set; }
 

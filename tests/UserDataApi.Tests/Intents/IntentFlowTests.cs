@@ -239,6 +239,27 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     }
 
     [Fact]
+    public async Task Only_the_client_app_that_started_an_intent_can_retrieve_it_even_with_its_token()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Alice);
+
+        using var otherApp = await fixture.ClientFor(fixture.First, clientApp: "another-app")
+            .PostAsync($"/v2/idp_intents/{landing["id"]}", JsonContent(new { idpIntentToken = landing["token"] }));
+        using var sameUserOtherApp = await fixture.ClientFor(fixture.Second, userId: "user-1", clientApp: "app-1-evil")
+            .PostAsync($"/v2/idp_intents/{landing["id"]}", JsonContent(new { idpIntentToken = landing["token"] }));
+        using var wrongToken = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"][..^1] + "x");
+
+        var refused = await ReadJsonAsync(otherApp, HttpStatusCode.Forbidden);
+        Assert.Equal(7, refused.GetProperty("code").GetInt32());
+        Assert.False(refused.TryGetProperty("idpInformation", out _));
+        // Exactly as a wrong token answers: nothing tells the other app that its token was right.
+        Assert.Equal(await wrongToken.Content.ReadAsStringAsync(), JsonSerializer.Serialize(refused));
+        Assert.Equal(HttpStatusCode.Forbidden, sameUserOtherApp.StatusCode);
+        using var starter = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
+        Assert.Equal(HttpStatusCode.OK, starter.StatusCode);
+    }
+
+    [Fact]
     public async Task An_intent_is_consumed_by_its_first_retrieve()
     {
         var landing = await LoginAsync(TestIdentityProvider.Alice);

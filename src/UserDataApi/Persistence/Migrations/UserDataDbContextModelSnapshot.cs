@@ -32,6 +32,11 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("changed_at");
 
+                    b.Property<string>("ClientAppId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("client_app_id");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
