@@ -34,6 +34,7 @@ public static class StartupSettings
                ?? CheckBoolean(configuration, "Swagger:Enabled")
                ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
+               ?? CheckInteger(configuration, $"{IntentsOptions.Section}:SweepSeconds", minimum: 1)
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:Scope")
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:AdminScope")
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);

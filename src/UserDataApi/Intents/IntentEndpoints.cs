@@ -24,6 +24,7 @@ public static class IntentEndpoints
         builder.Services.AddSingleton<IntentScopes>();
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
+        builder.Services.AddHostedService<IntentSweeper>();
         return builder;
     }
 

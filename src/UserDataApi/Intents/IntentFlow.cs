@@ -22,6 +22,9 @@ public sealed class IntentFlow(
     IHostEnvironment environment,
     ILogger<IntentFlow> logger)
 {
+    /// <summary>The longest success or failure URL (ZITADEL's limit too): each start stores both until the intent expires.</summary>
+    public const int MaxRedirectUrlLength = 2048;
+
     private IntentsOptions Settings => options.Value;
 
     public async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(
@@ -256,6 +259,10 @@ public sealed class IntentFlow(
         if (string.IsNullOrEmpty(url))
         {
             return $"{field} is required";
+        }
+        if (url.Length > MaxRedirectUrlLength)
+        {
+            return $"{field} must be at most {MaxRedirectUrlLength} characters";
         }
         if (!StoredText.IsStorable(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
         {

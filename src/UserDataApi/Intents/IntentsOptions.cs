@@ -10,6 +10,9 @@ public sealed class IntentsOptions
 
     public string ResourceOwner { get; set; } = "default";
     public int LifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>How often each instance removes the intents whose lifetime has ended.</summary>
+    public int SweepSeconds { get; set; } = 60;
     public string Scope { get; set; } = "idp-intents";
 
     /// <summary>

@@ -43,6 +43,7 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
             intent.HasKey(i => i.Id);
             intent.Property(i => i.RawInformation).HasColumnType("jsonb");
             intent.HasIndex(i => i.StateHash).IsUnique().HasDatabaseName("ux_idp_intents_state_hash");
+            intent.HasIndex(i => i.ExpiresAt).HasDatabaseName("ix_idp_intents_expires_at");
         });
 
         modelBuilder.Entity<IdpLink>(link =>

@@ -35,8 +35,8 @@ public sealed class IntentFixture : IAsyncLifetime
         Second = await StartInstanceAsync();
     }
 
-    /// <summary>Another server instance on the shared database, with extra settings if given.</summary>
-    public Task<ApiFactory> StartInstanceAsync(IReadOnlyDictionary<string, string?>? extra = null)
+    /// <summary>Another server instance on the shared database, with extra settings if given, logging to <paramref name="logs"/> if given.</summary>
+    public Task<ApiFactory> StartInstanceAsync(IReadOnlyDictionary<string, string?>? extra = null, LogCapture? logs = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -66,7 +66,7 @@ public sealed class IntentFixture : IAsyncLifetime
         {
             settings[key] = value;
         }
-        return new ApiFactory(Authority, ConnectionString, settings).StartedAsync();
+        return new ApiFactory(Authority, ConnectionString, settings, logs).StartedAsync();
     }
 
     /// <summary>The scopes of a confidential login UI: intents, and the links of every user.</summary>

@@ -118,6 +118,9 @@ namespace UserDataApi.Persistence.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_idp_intents_expires_at");
+
                     b.HasIndex("StateHash")
                         .IsUnique()
                         .HasDatabaseName("ux_idp_intents_state_hash");

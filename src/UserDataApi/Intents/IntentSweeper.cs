@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace UserDataApi.Intents;
+
+/// <summary>
+/// Removes expired intents, with everything they hold (sealed provider tokens and verifiers, the provider's
+/// claims, user names), every <c>Intents:SweepSeconds</c>. Each instance sweeps; rows another instance is
+/// deleting at that moment are skipped, so that sweepers never wait on, or deadlock with, each other.
+/// </summary>
+public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsOptions> options, TimeProvider time, ILogger<IntentSweeper> logger)
+    : BackgroundService
+{
+    /// <summary>Rows per statement: each statement holds its row locks only briefly.</summary>
+    internal const int BatchSize = 1000;
+
+    private const string SweepSql = """
+        DELETE FROM idp_intents WHERE id IN (
+            SELECT id FROM idp_intents WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        """;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepSeconds), time);
+        do
+        {
+            await SweepAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Removes every intent expired by now; returns how many.</summary>
+    internal async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        try
+        {
+            int batch;
+            do
+            {
+                await using var command = dataSource.CreateCommand(SweepSql);
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = time.GetUtcNow().UtcDateTime });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+                batch = await command.ExecuteNonQueryAsync(cancellationToken);
+                removed += batch;
+            }
+            while (batch == BatchSize);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // The database may be away for a while; the next sweep takes up what this one left.
+            logger.LogWarning("Sweeping expired intents failed ({Reason}); retrying in {Seconds} s", exception.Message, options.Value.SweepSeconds);
+        }
+        if (removed > 0)
+        {
+            logger.LogInformation("Removed {Count} expired intents", removed);
+        }
+        return removed;
+    }
+}
