@@ -16,6 +16,7 @@ builder.ConfigureRequestLimits();
 builder.AddStructuredLogs();
 builder.AddTelemetry();
 builder.AddPersistence();
+builder.AddKeyRing();
 builder.AddTokenAuthentication();
 builder.AddIdentityProviderCatalog();
 builder.AddUserData();

@@ -37,7 +37,33 @@ public static class StartupSettings
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:SweepSeconds", minimum: 1)
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:Scope")
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:AdminScope")
-               ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null);
+               ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null)
+               ?? CheckKeyProtection(configuration, environment);
+    }
+
+    /// <summary>
+    /// Outside Development, sealing provider tokens needs a certificate that protects the Data Protection keys:
+    /// without one the keys would lie in clear in the database, beside what they seal.
+    /// </summary>
+    private static string? CheckKeyProtection(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var section = configuration.GetSection(KeyRingOptions.Section);
+        var certificates = section.GetSection("PreviousCertificates").GetChildren().Prepend(section.GetSection("Certificate"));
+        foreach (var certificate in certificates.Where(c => !string.IsNullOrWhiteSpace(c["Path"])))
+        {
+            try
+            {
+                certificate.Get<CertificateFile>()!.Load().Dispose();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+            {
+                return $"{certificate.Path}:Path: no certificate with an RSA private key can be read from '{certificate["Path"]}' ({exception.Message}).";
+            }
+        }
+        var intentsUsed = configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Any();
+        return intentsUsed && !environment.IsDevelopment() && string.IsNullOrWhiteSpace(section["Certificate:Path"])
+            ? $"{KeyRingOptions.Section}:Certificate:Path is required when Intents:Providers are configured: the certificate protects the keys that seal provider tokens."
+            : null;
     }
 
     private static string? CheckProvider(IConfigurationSection provider)

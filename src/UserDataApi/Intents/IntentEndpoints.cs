@@ -25,6 +25,7 @@ public static class IntentEndpoints
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
         builder.Services.AddHostedService<IntentSweeper>();
+        builder.Services.AddHostedService<LegacySeals>();
         return builder;
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -57,16 +58,17 @@ public sealed class IntentFlow(
         var state = IntentSecrets.NewToken();
         var verifier = IntentSecrets.NewToken();
         var now = DateTime.UtcNow;
+        var id = IntentSecrets.NewId();
         var intent = new IdpIntent
         {
-            Id = IntentSecrets.NewId(),
+            Id = id,
             IdpId = request.IdpId,
             ResourceOwner = Settings.ResourceOwner,
             ClientAppId = caller.ClientAppId,
             State = IntentState.Started,
             Sequence = 1,
             StateHash = IntentSecrets.Hash(state),
-            ProtectedVerifier = await secrets.SealAsync(verifier, cancellationToken),
+            ProtectedVerifier = secrets.Seal(id, SealedField.Verifier, verifier),
             Nonce = IntentSecrets.NewToken(),
             SuccessUrl = request.Urls!.SuccessUrl!,
             FailureUrl = request.Urls.FailureUrl!,
@@ -118,10 +120,20 @@ public sealed class IntentFlow(
             return await FailAsync(intent, "server_error", "the identity provider is no longer configured", cancellationToken);
         }
 
+        string verifier;
+        try
+        {
+            verifier = secrets.Open(intent.Id, SealedField.Verifier, intent.ProtectedVerifier);
+        }
+        catch (CryptographicException exception)
+        {
+            logger.LogWarning("Intent {IntentId}: its verifier does not open with this server's Data Protection keys ({Reason})", intent.Id, exception.Message);
+            return await FailAsync(intent, "server_error", "the intent's sealed verifier cannot be opened", cancellationToken);
+        }
+
         ProviderUser user;
         try
         {
-            var verifier = await secrets.OpenAsync(intent.ProtectedVerifier, cancellationToken);
             user = await providers.CompleteAsync(intent.IdpId, provider, callback.Code, verifier, intent.Nonce, redirectUri, cancellationToken);
         }
         catch (ProviderException exception)
@@ -132,8 +144,8 @@ public sealed class IntentFlow(
         var token = IntentSecrets.NewToken();
         var tokenHash = IntentSecrets.Hash(token);
         var raw = user.Claims.ToJsonString();
-        var accessToken = await secrets.SealAsync(user.AccessToken, cancellationToken);
-        var idToken = user.IdToken is null ? null : await secrets.SealAsync(user.IdToken, cancellationToken);
+        var accessToken = secrets.Seal(intent.Id, SealedField.AccessToken, user.AccessToken);
+        var idToken = user.IdToken is null ? null : secrets.Seal(intent.Id, SealedField.IdToken, user.IdToken);
         var now = DateTime.UtcNow;
         var succeeded = await db.Intents
             .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
@@ -188,6 +200,20 @@ public sealed class IntentFlow(
         {
             return IntentErrors.FailedPrecondition("the intent has already been consumed");
         }
+        OAuthInformation tokens;
+        try
+        {
+            tokens = new OAuthInformation(
+                intent.ProtectedAccessToken is null ? null : secrets.Open(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken),
+                intent.ProtectedIdToken is null ? null : secrets.Open(intent.Id, SealedField.IdToken, intent.ProtectedIdToken));
+        }
+        catch (CryptographicException exception)
+        {
+            // Sealed for another row, altered, or sealed with keys this server cannot reach: nothing is handed out,
+            // and the intent stays as it is.
+            logger.LogWarning("Intent {IntentId}: its provider tokens do not open with this server's Data Protection keys ({Reason})", intent.Id, exception.Message);
+            return IntentErrors.Unavailable("the intent's sealed tokens cannot be opened");
+        }
 
         var now = DateTime.UtcNow;
         var consumed = await db.Intents
@@ -211,9 +237,7 @@ public sealed class IntentFlow(
             intent.IdpUserId!,
             intent.IdpUserName,
             JsonDocument.Parse(intent.RawInformation ?? "{}").RootElement.Clone(),
-            new OAuthInformation(
-                intent.ProtectedAccessToken is null ? null : await secrets.OpenAsync(intent.ProtectedAccessToken, cancellationToken),
-                intent.ProtectedIdToken is null ? null : await secrets.OpenAsync(intent.ProtectedIdToken, cancellationToken)));
+            tokens);
 
         logger.LogInformation("Intent {IntentId} retrieved", intent.Id);
         return TypedResults.Ok(new RetrieveIntentResponse(

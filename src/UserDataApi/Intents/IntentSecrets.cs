@@ -1,20 +1,28 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using UserDataApi.Persistence;
+using Microsoft.AspNetCore.DataProtection;
 
 namespace UserDataApi.Intents;
 
-/// <summary>
-/// Random values, hashes and at-rest encryption for intents. Tokens and states are 256 random bits;
-/// only their SHA-256 is stored. Provider tokens and PKCE verifiers are sealed with AES-GCM under a
-/// key kept in PostgreSQL (<see cref="ServerKeys"/>), so every instance can open what another sealed.
-/// </summary>
-public sealed class IntentSecrets(ServerKeys keys)
+/// <summary>The secrets an intent row holds sealed; each is sealed for its own field of its own row.</summary>
+public enum SealedField
 {
-    private const string EncryptionKeyName = "intent-encryption";
-    private const int NonceSize = 12;
-    private const int TagSize = 16;
+    Verifier,
+    AccessToken,
+    IdToken,
+}
+
+/// <summary>
+/// Random values, hashes and at-rest encryption for intents. Tokens and states are 256 random bits; only
+/// their SHA-256 is stored. Provider tokens and PKCE verifiers are sealed with ASP.NET Core Data Protection,
+/// whose keys every instance shares through PostgreSQL, encrypted by a certificate kept outside it
+/// (<see cref="Persistence.KeyRing"/>). The intent's id and the field are the protector's purposes, so a
+/// sealed value copied to another row or field does not open.
+/// </summary>
+public sealed class IntentSecrets(IDataProtectionProvider protection)
+{
+    internal const string Purpose = "UserDataApi.Intents.v1";
 
     public static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
@@ -29,30 +37,23 @@ public sealed class IntentSecrets(ServerKeys keys)
     /// <summary>The PKCE S256 challenge of a verifier.</summary>
     public static string Challenge(string verifier) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
-    public async ValueTask<byte[]> SealAsync(string plaintext, CancellationToken cancellationToken)
-    {
-        var key = await keys.GetAsync(EncryptionKeyName, cancellationToken);
-        var data = Encoding.UTF8.GetBytes(plaintext);
-        var sealedBytes = new byte[NonceSize + data.Length + TagSize];
-        var nonce = sealedBytes.AsSpan(0, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(key, TagSize);
-        aes.Encrypt(nonce, data, sealedBytes.AsSpan(NonceSize, data.Length), sealedBytes.AsSpan(NonceSize + data.Length));
-        return sealedBytes;
-    }
+    public byte[] Seal(string intentId, SealedField field, string plaintext) =>
+        ProtectorFor(intentId, field).Protect(Encoding.UTF8.GetBytes(plaintext));
 
-    public async ValueTask<string> OpenAsync(byte[] sealedBytes, CancellationToken cancellationToken)
-    {
-        var key = await keys.GetAsync(EncryptionKeyName, cancellationToken);
-        return Open(key, sealedBytes);
-    }
+    /// <summary>Opens what <see cref="Seal"/> sealed for this row and field; a <see cref="CryptographicException"/> otherwise.</summary>
+    public string Open(string intentId, SealedField field, byte[] sealedBytes) =>
+        Encoding.UTF8.GetString(ProtectorFor(intentId, field).Unprotect(sealedBytes));
 
-    private static string Open(byte[] key, byte[] sealedBytes)
+    private IDataProtector ProtectorFor(string intentId, SealedField field) => protection.CreateProtector(Purpose, field.ToString(), intentId);
+
+    /// <summary>What rows sealed before Data Protection hold: a 12-byte nonce, the ciphertext, a 16-byte AES-GCM tag.</summary>
+    public static string OpenLegacy(byte[] key, byte[] sealedBytes)
     {
-        var length = sealedBytes.Length - NonceSize - TagSize;
+        const int nonceSize = 12, tagSize = 16;
+        var length = sealedBytes.Length - nonceSize - tagSize;
         var data = new byte[length];
-        using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize, length), sealedBytes.AsSpan(NonceSize + length), data);
+        using var aes = new AesGcm(key, tagSize);
+        aes.Decrypt(sealedBytes.AsSpan(0, nonceSize), sealedBytes.AsSpan(nonceSize, length), sealedBytes.AsSpan(nonceSize + length), data);
         return Encoding.UTF8.GetString(data);
     }
 }

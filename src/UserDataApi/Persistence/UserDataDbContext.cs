@@ -9,6 +9,7 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<IdpIntent> Intents => Set<IdpIntent>();
     public DbSet<IdpLink> Links => Set<IdpLink>();
+    public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -44,6 +45,13 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
             intent.Property(i => i.RawInformation).HasColumnType("jsonb");
             intent.HasIndex(i => i.StateHash).IsUnique().HasDatabaseName("ux_idp_intents_state_hash");
             intent.HasIndex(i => i.ExpiresAt).HasDatabaseName("ix_idp_intents_expires_at");
+        });
+
+        modelBuilder.Entity<DataProtectionKeyRow>(key =>
+        {
+            key.ToTable("data_protection_keys");
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).UseIdentityAlwaysColumn();
         });
 
         modelBuilder.Entity<IdpLink>(link =>

@@ -56,4 +56,45 @@ public sealed class StartupSettingsTests
         Assert.NotEqual(0, exitCode);
         Assert.Contains("Intents:Providers:slow:TimeoutSeconds", Assert.Single(errors));
     }
+
+    private static readonly (string Name, string Value)[] OAuthProvider =
+    [
+        ("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"),
+        ("Intents__PublicBaseUrl", "https://api.example"),
+        ("Intents__Providers__corp__Type", "oauth"),
+        ("Intents__Providers__corp__ClientId", "userdataapi"),
+        ("Intents__Providers__corp__AuthorizationEndpoint", "https://idp.example/authorize"),
+        ("Intents__Providers__corp__TokenEndpoint", "https://idp.example/token"),
+        ("Intents__Providers__corp__UserInfoEndpoint", "https://idp.example/userinfo"),
+    ];
+
+    [Fact]
+    public async Task Providers_without_a_certificate_for_the_data_protection_keys_stop_start_up_with_one_line_naming_it()
+    {
+        var (exitCode, errors) = await RunServerAsync(OAuthProvider);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("DataProtection:Certificate:Path", Assert.Single(errors));
+    }
+
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("not-a-certificate")]
+    [InlineData("wrong-password")]
+    public async Task An_unreadable_data_protection_certificate_stops_start_up_with_one_line_naming_it(string problem)
+    {
+        var certificate = TestCertificates.KeyProtection;
+        var path = problem switch
+        {
+            "missing" => Path.Combine(Path.GetTempPath(), $"absent-{Guid.NewGuid():N}.pfx"),
+            "not-a-certificate" => Path.GetTempFileName(),
+            _ => certificate.Path,
+        };
+
+        var (exitCode, errors) = await RunServerAsync([.. OAuthProvider,
+            ("DataProtection__Certificate__Path", path), ("DataProtection__Certificate__Password", problem == "wrong-password" ? "wrong" : certificate.Password)]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("DataProtection:Certificate:Path", Assert.Single(errors));
+    }
 }

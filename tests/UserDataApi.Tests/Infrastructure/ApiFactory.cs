@@ -25,6 +25,8 @@ public sealed class ApiFactory(
         builder.UseSetting("Auth:Authority", authority.Issuer);
         builder.UseSetting("Auth:RequireHttpsMetadata", "false");
         builder.UseSetting("Database:MigrateOnStartup", "true");
+        builder.UseSetting("DataProtection:Certificate:Path", TestCertificates.KeyProtection.Path);
+        builder.UseSetting("DataProtection:Certificate:Password", TestCertificates.KeyProtection.Password);
         // Tests load the catalog themselves (IdentityProviderCatalogLoader) rather than wait for a timer.
         builder.UseSetting("IdentityProviders:RefreshSeconds", "3600");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -22,6 +22,33 @@ namespace UserDataApi.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("UserDataApi.Persistence.DataProtectionKeyRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("UserDataApi.Persistence.IdpIntent", b =>
                 {
                     b.Property<string>("Id")
@@ -66,6 +93,10 @@ namespace UserDataApi.Persistence.Migrations
                     b.Property<string>("IdpUserName")
                         .HasColumnType("text")
                         .HasColumnName("idp_user_name");
+
+                    b.Property<bool>("LegacySealed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("legacy_sealed");
 
                     b.Property<string>("Nonce")
                         .IsRequired()

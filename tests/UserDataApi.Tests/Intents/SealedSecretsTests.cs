@@ -1,0 +1,208 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using UserDataApi.Intents;
+using UserDataApi.Persistence;
+using UserDataApi.Tests.Infrastructure;
+
+namespace UserDataApi.Tests.Intents;
+
+/// <summary>
+/// SPEC §4.2: provider tokens and verifiers are sealed with Data Protection, bound to their row and field, under keys
+/// that PostgreSQL holds only encrypted by a certificate from configuration; rows sealed the earlier way are sealed anew.
+/// </summary>
+public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<IntentFixture>
+{
+    private async Task<Dictionary<string, string>> LoginAsync(Infrastructure.ProviderUser user)
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var landing = await fixture.DeliverCallbackAsync(fixture.First, await fixture.SignInAtProviderAsync(authUrl, user));
+        return QueryHelpers.ParseQuery(landing.Query).ToDictionary(p => p.Key, p => p.Value.ToString());
+    }
+
+    private async Task<JsonElement> RetrieveOkAsync(Dictionary<string, string> landing)
+    {
+        using var response = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task A_database_dump_holds_no_key_that_opens_the_sealed_provider_tokens()
+    {
+        var landing = await LoginAsync(TestIdentityProvider.Alice);
+        var accessToken = (await RetrieveOkAsync(landing)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString()!;
+
+        var sealedToken = await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", landing["id"]);
+        var keyXml = await ColumnAsync("SELECT xml FROM data_protection_keys");
+        var serverKeys = await ColumnAsync("SELECT name FROM server_keys");
+
+        Assert.DoesNotContain(LegacySeals.LegacyKeyName, serverKeys);
+        Assert.NotEmpty(keyXml);
+        Assert.All(keyXml, xml =>
+        {
+            var key = XElement.Parse(xml);
+            Assert.Contains(key.Descendants(), e => e.Name.LocalName == "EncryptedData");
+            Assert.Empty(key.Descendants("masterKey").Elements("value"));
+        });
+        Assert.ThrowsAny<CryptographicException>(() => OpenFromDump(keyXml, certificate: null, landing["id"], sealedToken));
+        // The same dump with the certificate, which lives outside the database, opens it: the test itself can open what it must not.
+        Assert.Equal(accessToken, OpenFromDump(keyXml, TestCertificates.KeyProtection.Certificate, landing["id"], sealedToken));
+    }
+
+    [Fact]
+    public async Task A_sealed_token_copied_to_another_intent_or_field_does_not_open_and_leaves_both_intents_retrievable()
+    {
+        var a = await LoginAsync(TestIdentityProvider.Alice);
+        var b = await LoginAsync(TestIdentityProvider.Bob);
+        var bAccess = await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", b["id"]);
+
+        await ExecuteAsync("UPDATE idp_intents SET protected_access_token = (SELECT protected_access_token FROM idp_intents WHERE id = $1) WHERE id = $2", a["id"], b["id"]);
+        using var swappedRow = await fixture.RetrieveAsync(fixture.First, b["id"], b["token"]);
+        await ExecuteAsync("UPDATE idp_intents SET protected_access_token = protected_id_token WHERE id = $1", b["id"]);
+        using var swappedField = await fixture.RetrieveAsync(fixture.First, b["id"], b["token"]);
+
+        foreach (var refused in new[] { swappedRow, swappedField })
+        {
+            var body = await refused.Content.ReadAsStringAsync();
+            Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, body);
+            Assert.Equal(14, JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
+            Assert.DoesNotContain("oauth", body);
+        }
+        var aToken = (await RetrieveOkAsync(a)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString();
+        await using (var connection = await OpenAsync())
+        {
+            await using var restore = new NpgsqlCommand("UPDATE idp_intents SET protected_access_token = $1 WHERE id = $2", connection);
+            restore.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = bAccess });
+            restore.Parameters.Add(new NpgsqlParameter<string> { TypedValue = b["id"] });
+            await restore.ExecuteNonQueryAsync();
+        }
+        var bToken = (await RetrieveOkAsync(b)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString();
+        Assert.NotEqual(aToken, bToken);
+    }
+
+    [Fact]
+    public async Task Intents_sealed_before_data_protection_are_sealed_anew_at_start_and_the_key_beside_them_is_deleted()
+    {
+        var legacyKey = RandomNumberGenerator.GetBytes(32);
+        var id = "legacy-" + Guid.NewGuid().ToString("N")[..12];
+        var token = "legacy-intent-token-" + Guid.NewGuid().ToString("N");
+        var legacyAccess = SealLegacy(legacyKey, "legacy-access-token");
+        await using (var connection = await OpenAsync())
+        {
+            await using (var key = new NpgsqlCommand("INSERT INTO server_keys (name, material, created_at) VALUES ('intent-encryption', $1, now())", connection))
+            {
+                key.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = legacyKey });
+                await key.ExecuteNonQueryAsync();
+            }
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier, nonce,
+                                         success_url, failure_url, token_hash, idp_user_id, idp_user_name, raw_information,
+                                         protected_access_token, created_at, changed_at, expires_at, legacy_sealed)
+                VALUES ($1, 'test-oidc', 'org-test', 'app-1', 1, 2, sha256(convert_to($1, 'UTF8')), $2, 'nonce', 'https://login.example/ok', 'https://login.example/no',
+                        sha256(convert_to($3, 'UTF8')), 'legacy-sub', 'legacy', '{"sub":"legacy-sub","preferred_username":"legacy"}', $4,
+                        now(), now(), now() + interval '1 hour', true)
+                """, connection);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = SealLegacy(legacyKey, "legacy-verifier") });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
+            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = legacyAccess });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = await fixture.StartInstanceAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await ColumnAsync("SELECT name FROM server_keys")).Contains(LegacySeals.LegacyKeyName) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.DoesNotContain(LegacySeals.LegacyKeyName, await ColumnAsync("SELECT name FROM server_keys"));
+        Assert.False(await ScalarAsync<bool>("SELECT legacy_sealed FROM idp_intents WHERE id = $1", id));
+        Assert.NotEqual(legacyAccess, await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", id));
+        var answer = await RetrieveOkAsync(new Dictionary<string, string> { ["id"] = id, ["token"] = token });
+        Assert.Equal("legacy-access-token", answer.GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString());
+    }
+
+    /// <summary>Opens a sealed access token with nothing but the dumped key ring (and, if given, the certificate).</summary>
+    private static string OpenFromDump(IReadOnlyList<string> keyXml, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, string intentId, byte[] sealedBytes)
+    {
+        var services = new ServiceCollection();
+        var protection = services.AddDataProtection().SetApplicationName(KeyRing.ApplicationName).DisableAutomaticKeyGeneration();
+        if (certificate is not null)
+        {
+            protection.UnprotectKeysWithAnyCertificate(certificate);
+        }
+        services.Configure<KeyManagementOptions>(options => options.XmlRepository = new DumpedKeys(keyXml));
+        using var provider = services.BuildServiceProvider();
+        var protector = provider.GetRequiredService<IDataProtectionProvider>()
+            .CreateProtector(IntentSecrets.Purpose, SealedField.AccessToken.ToString(), intentId);
+        return Encoding.UTF8.GetString(protector.Unprotect(sealedBytes));
+    }
+
+    private sealed class DumpedKeys(IReadOnlyList<string> xml) : IXmlRepository
+    {
+        public IReadOnlyCollection<XElement> GetAllElements() => xml.Select(x => XElement.Parse(x)).ToList();
+
+        public void StoreElement(XElement element, string friendlyName) => throw new InvalidOperationException("a dump is read-only");
+    }
+
+    /// <summary>How intent secrets were sealed before Data Protection: nonce, ciphertext, tag (AES-GCM).</summary>
+    private static byte[] SealLegacy(byte[] key, string plaintext)
+    {
+        var data = Encoding.UTF8.GetBytes(plaintext);
+        var sealedBytes = new byte[12 + data.Length + 16];
+        RandomNumberGenerator.Fill(sealedBytes.AsSpan(0, 12));
+        using var aes = new AesGcm(key, 16);
+        aes.Encrypt(sealedBytes.AsSpan(0, 12), data, sealedBytes.AsSpan(12, data.Length), sealedBytes.AsSpan(12 + data.Length));
+        return sealedBytes;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, string parameter)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = parameter });
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<List<string>> ColumnAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+        return values;
+    }
+
+    private async Task ExecuteAsync(string sql, params string[] parameters)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = parameter });
+        }
+        await command.ExecuteNonQueryAsync();
+    }
+}
