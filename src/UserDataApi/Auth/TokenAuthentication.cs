@@ -56,6 +56,10 @@ public static class TokenAuthentication
         }
 
         builder.Services.AddSingleton<TokenChecker>();
+        if (string.IsNullOrEmpty(options.Audience) && !builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<UnsetAudienceWarning>();
+        }
         builder.Services.AddSingleton<ValidatedTokenCache>();
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
@@ -78,7 +82,12 @@ public static class TokenAuthentication
     {
         var token = context.SecurityToken;
         var now = DateTime.UtcNow;
-        if (token.ValidTo == DateTime.MinValue)
+        if (IsNotAnAccessToken(token))
+        {
+            // Checked first, so that an expired ID token is "invalid", never "expired": refreshing it will not help.
+            context.Fail(new SecurityTokenInvalidTypeException("The token is not an access token."));
+        }
+        else if (token.ValidTo == DateTime.MinValue)
         {
             context.Fail(new SecurityTokenNoExpirationException("The token has no expiry."));
         }
@@ -96,6 +105,20 @@ public static class TokenAuthentication
         }
         return Task.CompletedTask;
     }
+
+    /// <summary>The JOSE <c>typ</c> values of access tokens: RFC 9068's, and the plain JWT most authorities write.</summary>
+    private static readonly string[] AccessTokenTypes = ["at+jwt", "application/at+jwt", "JWT"];
+
+    /// <summary>
+    /// ID tokens carry <c>azp</c>, <c>sub</c> and often <c>scope</c> like access tokens, and any app that signs a user
+    /// in holds one: Keycloak marks them with the claim <c>typ: ID</c>, OpenID Connect puts a <c>nonce</c> in them,
+    /// and RFC 9068 gives access tokens a <c>typ</c> header of their own.
+    /// </summary>
+    private static bool IsNotAnAccessToken(SecurityToken token) =>
+        token is JsonWebToken jwt
+        && ((!string.IsNullOrEmpty(jwt.Typ) && !AccessTokenTypes.Contains(jwt.Typ, StringComparer.OrdinalIgnoreCase))
+            || (jwt.TryGetPayloadValue<string>("typ", out var type) && string.Equals(type, "ID", StringComparison.OrdinalIgnoreCase))
+            || jwt.TryGetClaim("nonce", out _));
 
     private static string? IssuerOf(HttpRequest request)
     {
@@ -117,3 +140,17 @@ public static class TokenAuthentication
     }
 }
 
+/// <summary>
+/// Says once, at start-up, that any token of the authority is accepted: without <c>Auth:Audience</c>, a token the
+/// authority issued for another service (whose operators could replay it here) passes as well.
+/// </summary>
+internal sealed class UnsetAudienceWarning(ILogger<UnsetAudienceWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Auth:Audience is not set: tokens the authority issued for any other service are accepted too; set it to this API's audience");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

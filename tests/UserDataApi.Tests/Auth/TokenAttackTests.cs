@@ -52,6 +52,10 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         { "no client app", ResultCode.TokenInvalid },
         { "no exp", ResultCode.TokenInvalid },
         { "exp not a number", ResultCode.TokenInvalid },
+        { "an ID token (Keycloak's typ claim ID)", ResultCode.TokenInvalid },
+        { "an ID token (a nonce claim)", ResultCode.TokenInvalid },
+        { "an expired ID token", ResultCode.TokenInvalid },
+        { "a JOSE typ other than an access token's", ResultCode.TokenInvalid },
     };
 
     [Theory]
@@ -75,6 +79,26 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         Assert.Equal(16, JsonDocument.Parse(await links.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
         Assert.Equal(otherKeySetRequests, other?.KeySetRequests);
+    }
+
+    [Theory]
+    [InlineData("at+jwt", null)]
+    [InlineData("application/at+jwt", null)]
+    [InlineData("JWT", "Bearer")]
+    public async Task Access_tokens_as_authorities_type_them_are_accepted(string header, string? typeClaim)
+    {
+        var token = Authority.CreateToken(UserDataFixture.NewUser(), scopes: AllScopes, tweak: d =>
+        {
+            d.TokenType = header;
+            if (typeClaim is not null)
+            {
+                d.Claims["typ"] = typeClaim;
+            }
+        });
+
+        var answer = await fixture.Client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, token);
+
+        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
     }
 
     [Fact]
@@ -118,6 +142,22 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         intents.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WithAudience("another-api"));
         using var refused = await intents.PostAsync("/v2/users/u1/links/_search", new StringContent("{}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Outside_development_start_up_warns_in_one_line_when_no_audience_is_set_and_is_silent_when_one_is()
+    {
+        var unset = new LogCapture();
+        var set = new LogCapture();
+
+        await using (await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync(), logs: unset).StartedAsync())
+        await using (await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync(),
+                         new Dictionary<string, string?> { ["Auth:Audience"] = "userdataapi" }, set).StartedAsync())
+        {
+            var warning = Assert.Single(unset.Lines, line => line.Message.Contains("Auth:Audience"));
+            Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+            Assert.DoesNotContain(set.Lines, line => line.Message.Contains("Auth:Audience"));
+        }
     }
 
     /// <summary>The attack's token, and the other authority it involves, if any (whose JWKS the server must never fetch).</summary>
@@ -190,6 +230,11 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
                 d.Expires = null;
                 d.Claims["exp"] = "tomorrow";
             }),
+            "an ID token (Keycloak's typ claim ID)" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.Claims["typ"] = "ID"),
+            "an ID token (a nonce claim)" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.Claims["nonce"] = "n-0S6_WzA2Mj"),
+            "an expired ID token" => Authority.CreateToken(user, scopes: AllScopes, notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-5),
+                tweak: d => d.Claims["typ"] = "ID"),
+            "a JOSE typ other than an access token's" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.TokenType = "id_token+jwt"),
             _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, null),
         };
         return (token, other);
