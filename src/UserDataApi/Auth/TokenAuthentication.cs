@@ -56,6 +56,8 @@ public static class TokenAuthentication
         }
 
         builder.Services.AddSingleton<TokenChecker>();
+        builder.Services.Configure<FailedAuthenticationOptions>(builder.Configuration.GetSection(FailedAuthenticationOptions.Section));
+        builder.Services.AddSingleton<FailedAuthentications>();
         if (string.IsNullOrEmpty(options.Audience) && !builder.Environment.IsDevelopment())
         {
             builder.Services.AddHostedService<UnsetAudienceWarning>();

@@ -5,17 +5,21 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace UserDataApi.Auth;
 
-public enum TokenStatus { Valid, Invalid, Expired, AuthorityUnavailable }
+public enum TokenStatus { Valid, Invalid, Expired, AuthorityUnavailable, TooManyFailures }
 
-/// <summary>The outcome of checking a request's bearer token; <see cref="Caller"/> is set when it is valid.</summary>
-public readonly record struct TokenCheck(TokenStatus Status, Caller? Caller);
+/// <summary>
+/// The outcome of checking a request's bearer token; <see cref="Caller"/> is set when it is valid, and
+/// <see cref="RetryAfter"/> when the caller's address has failed too often (<see cref="TokenStatus.TooManyFailures"/>).
+/// </summary>
+public readonly record struct TokenCheck(TokenStatus Status, Caller? Caller, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// Authenticates a request's bearer token through the JwtBearer pipeline and says why it failed when
 /// it did. Tokens that passed are remembered until they expire (<see cref="ValidatedTokenCache"/>),
 /// and each request's outcome is kept on the request, so that checking twice costs nothing.
 /// </summary>
-public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, IOptions<AuthOptions> authOptions, ValidatedTokenCache cache)
+public sealed class TokenChecker(
+    IOptionsMonitor<JwtBearerOptions> jwtOptions, IOptions<AuthOptions> authOptions, ValidatedTokenCache cache, FailedAuthentications failures)
 {
     private const string BearerPrefix = "Bearer ";
     private static readonly object CheckedItem = new();
@@ -49,6 +53,10 @@ public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, I
         {
             return new TokenCheck(TokenStatus.Valid, known);
         }
+        if (failures.Refusal(context) is { } retryAfter)
+        {
+            return new TokenCheck(TokenStatus.TooManyFailures, null, retryAfter);
+        }
 
         var result = await context.AuthenticateAsync(TokenAuthentication.Scheme);
         if (result.Succeeded && Caller.FromClaims(result.Principal) is { } caller)
@@ -67,6 +75,10 @@ public sealed class TokenChecker(IOptionsMonitor<JwtBearerOptions> jwtOptions, I
             SecurityTokenSignatureKeyNotFoundException when !await AuthorityReachableAsync(context.RequestAborted) => TokenStatus.AuthorityUnavailable,
             _ => TokenStatus.Invalid,
         };
+        if (status != TokenStatus.AuthorityUnavailable)
+        {
+            failures.Record(context);
+        }
         return new TokenCheck(status, null);
     }
 

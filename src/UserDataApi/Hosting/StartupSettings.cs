@@ -28,6 +28,7 @@ public static class StartupSettings
                ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:WindowSeconds", minimum: 1)
                ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:PermitsPerClientApp", minimum: 1)
                ?? CheckInteger(configuration, $"{RateLimitingOptions.Section}:PermitsPerIp", minimum: 1)
+               ?? CheckInteger(configuration, $"{FailedAuthenticationOptions.Section}:FailedAuthenticationsPerIp", minimum: 1)
                ?? CheckBoolean(configuration, "Database:MigrateOnStartup")
                ?? CheckBoolean(configuration, $"{AuthOptions.Section}:RequireHttpsMetadata")
                ?? CheckBoolean(configuration, $"{RateLimitingOptions.Section}:Enabled")

@@ -14,6 +14,7 @@ public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes)
         return check switch
         {
             { Caller: null, Status: TokenStatus.AuthorityUnavailable } => IntentErrors.Unavailable("the token authority cannot be reached"),
+            { Caller: null, Status: TokenStatus.TooManyFailures, RetryAfter: var retryAfter } => IntentErrors.TooManyFailures(context.HttpContext, retryAfter),
             { Caller: null, Status: TokenStatus.Expired } => IntentErrors.Unauthenticated("the token has expired"),
             { Caller: null } => IntentErrors.Unauthenticated("a valid bearer token is required"),
             { Caller: { } caller } when !caller.Scopes.Covers(scopes.Required) => IntentErrors.PermissionDenied($"the token lacks the scope '{scopes.Required}'"),

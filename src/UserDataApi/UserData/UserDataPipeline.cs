@@ -46,7 +46,8 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
             return TResponse.Answer(requestId, token.Status switch
             {
                 TokenStatus.Expired => ResultCode.TokenExpired,
-                TokenStatus.AuthorityUnavailable => ResultCode.ServiceTemporarilyNotValid,
+                // Every answer is HTTP 200: "temporarily not valid" makes the SDKs back off, where -1 would make them retry at once.
+                TokenStatus.AuthorityUnavailable or TokenStatus.TooManyFailures => ResultCode.ServiceTemporarilyNotValid,
                 _ => ResultCode.TokenInvalid,
             });
         }

@@ -27,6 +27,8 @@ public sealed class ApiFactory(
         builder.UseSetting("Database:MigrateOnStartup", "true");
         builder.UseSetting("DataProtection:Certificate:Path", TestCertificates.KeyProtection.Path);
         builder.UseSetting("DataProtection:Certificate:Password", TestCertificates.KeyProtection.Password);
+        // Test servers all see one (absent) client address, and many tests send bad tokens on purpose; the limit has tests of its own.
+        builder.UseSetting("RateLimiting:FailedAuthenticationsPerIp", "1000000");
         // Tests load the catalog themselves (IdentityProviderCatalogLoader) rather than wait for a timer.
         builder.UseSetting("IdentityProviders:RefreshSeconds", "3600");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

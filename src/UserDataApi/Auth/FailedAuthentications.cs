@@ -1,0 +1,65 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace UserDataApi.Auth;
+
+/// <summary>The limit on failed authentications (configuration section <c>RateLimiting</c>, beside the intent calls' limits).</summary>
+public sealed class FailedAuthenticationOptions
+{
+    public const string Section = "RateLimiting";
+
+    /// <summary>Unset: on, except in Development.</summary>
+    public bool? Enabled { get; set; }
+
+    public int WindowSeconds { get; set; } = 60;
+
+    public int FailedAuthenticationsPerIp { get; set; } = 100;
+}
+
+/// <summary>
+/// Counts the failed authentications of each IP address in fixed windows. Past its limit, an address's tokens
+/// are refused unread, before any signature check, until the window ends; tokens that already passed (those in
+/// <see cref="ValidatedTokenCache"/>) are not affected. Bounds what a flood of forged tokens costs, on every family.
+/// </summary>
+public sealed class FailedAuthentications : IDisposable
+{
+    private readonly PartitionedRateLimiter<string>? _limiter;
+
+    public FailedAuthentications(IOptions<FailedAuthenticationOptions> options, IHostEnvironment environment)
+    {
+        var settings = options.Value;
+        if (!(settings.Enabled ?? !environment.IsDevelopment()))
+        {
+            return;
+        }
+        var limit = new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = settings.FailedAuthenticationsPerIp,
+            Window = TimeSpan.FromSeconds(settings.WindowSeconds),
+            QueueLimit = 0,
+        };
+        _limiter = PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetFixedWindowLimiter(ip, _ => limit));
+    }
+
+    /// <summary>When the address of <paramref name="http"/> has used up its failures: how long until it may try again.</summary>
+    public TimeSpan? Refusal(HttpContext http)
+    {
+        if (_limiter is null)
+        {
+            return null;
+        }
+        // Asking for no permit only looks: it fails exactly when none is left.
+        using var lease = _limiter.AttemptAcquire(AddressOf(http), 0);
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.Zero;
+    }
+
+    public void Record(HttpContext http) => _limiter?.AttemptAcquire(AddressOf(http)).Dispose();
+
+    private static string AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "";
+
+    public void Dispose() => _limiter?.Dispose();
+}
