@@ -46,16 +46,57 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             provider.Issuer!.TrimEnd('/') + "/.well-known/openid-configuration",
             new OpenIdConnectConfigurationRetriever(),
             new HttpDocumentRetriever(ClientFor(provider)) { RequireHttps = provider.RequireHttpsMetadata }));
+        OpenIdConnectConfiguration configuration;
         try
         {
-            var configuration = await manager.GetConfigurationAsync(cancellationToken);
-            return new ProviderEndpoints(configuration.AuthorizationEndpoint, configuration.TokenEndpoint,
-                configuration.UserInfoEndpoint, configuration.Issuer, configuration.SigningKeys);
+            configuration = await manager.GetConfigurationAsync(cancellationToken);
         }
         catch (InvalidOperationException exception)
         {
             throw new ProviderException("server_error", $"the provider's discovery document could not be read: {exception.Message}");
         }
+        if (UntrustedDiscovery(provider, configuration) is { } problem)
+        {
+            throw new ProviderException("server_error", $"the provider's discovery document is not trusted: {problem}");
+        }
+        return new ProviderEndpoints(configuration.AuthorizationEndpoint, configuration.TokenEndpoint,
+            configuration.UserInfoEndpoint, configuration.Issuer, configuration.SigningKeys);
+    }
+
+    /// <summary>
+    /// What makes a discovery document unfit to send the user, the code and the tokens to: an issuer other than the
+    /// one configured (OpenID Connect Discovery §4.3: another issuer's document, or a forged one), or, unless
+    /// <c>RequireHttpsMetadata</c> is off, an endpoint that is not https (the code, the client secret and the
+    /// access token would cross the network in clear). Null when it is fit.
+    /// </summary>
+    private static string? UntrustedDiscovery(ProviderOptions provider, OpenIdConnectConfiguration configuration)
+    {
+        if (!string.Equals(configuration.Issuer?.TrimEnd('/'), provider.Issuer!.TrimEnd('/'), StringComparison.Ordinal))
+        {
+            return $"its issuer '{configuration.Issuer}' is not the configured '{provider.Issuer}'";
+        }
+        var endpoints = new (string Name, string? Url, bool Required)[]
+        {
+            ("authorization_endpoint", configuration.AuthorizationEndpoint, true),
+            ("token_endpoint", configuration.TokenEndpoint, true),
+            ("userinfo_endpoint", configuration.UserInfoEndpoint, false),
+        };
+        foreach (var (name, url, required) in endpoints)
+        {
+            if (string.IsNullOrEmpty(url))
+            {
+                if (required)
+                {
+                    return $"it names no {name}";
+                }
+                continue;
+            }
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && (provider.RequireHttpsMetadata || uri.Scheme != Uri.UriSchemeHttp)))
+            {
+                return provider.RequireHttpsMetadata ? $"its {name} is not an https URL" : $"its {name} is not an http(s) URL";
+            }
+        }
+        return null;
     }
 
     public static string AuthorizationUrl(ProviderEndpoints endpoints, ProviderOptions provider, string redirectUri, string state, string nonce, string codeChallenge)

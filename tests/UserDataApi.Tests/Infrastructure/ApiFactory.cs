@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using UserDataApi.IdentityProviders;
@@ -15,7 +16,8 @@ public sealed class ApiFactory(
     TestAuthority authority,
     string connectionString,
     IReadOnlyDictionary<string, string?>? settings = null,
-    LogCapture? logs = null)
+    LogCapture? logs = null,
+    Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -34,6 +36,10 @@ public sealed class ApiFactory(
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
         if (logs is not null)
         {

@@ -36,7 +36,8 @@ public sealed class IntentFixture : IAsyncLifetime
     }
 
     /// <summary>Another server instance on the shared database, with extra settings if given, logging to <paramref name="logs"/> if given.</summary>
-    public Task<ApiFactory> StartInstanceAsync(IReadOnlyDictionary<string, string?>? extra = null, LogCapture? logs = null)
+    public Task<ApiFactory> StartInstanceAsync(
+        IReadOnlyDictionary<string, string?>? extra = null, LogCapture? logs = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -66,7 +67,7 @@ public sealed class IntentFixture : IAsyncLifetime
         {
             settings[key] = value;
         }
-        return new ApiFactory(Authority, ConnectionString, settings, logs).StartedAsync();
+        return new ApiFactory(Authority, ConnectionString, settings, logs, services).StartedAsync();
     }
 
     /// <summary>The scopes of a confidential login UI: intents, and the links of every user.</summary>
