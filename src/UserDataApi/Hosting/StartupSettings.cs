@@ -17,8 +17,12 @@ public static class StartupSettings
             return "ConnectionStrings:UserData is required (a PostgreSQL connection string, e.g. Host=db;Database=userdata;Username=app;Password=...).";
         }
 
+        // (A value that is not a boolean is named by its own check below.)
+        var httpsRequired = bool.TryParse(configuration[$"{AuthOptions.Section}:RequireHttpsMetadata"], out var requireHttps) ? requireHttps : !environment.IsDevelopment();
         return CheckUrl(configuration, $"{AuthOptions.Section}:Authority", required: false)
                ?? CheckUrl(configuration, $"{IdentityProvidersOptions.Section}:DiscoveryUrl", required: false)
+               ?? CheckHttps(configuration, $"{AuthOptions.Section}:Authority", httpsRequired)
+               ?? CheckHttps(configuration, $"{IdentityProvidersOptions.Section}:DiscoveryUrl", httpsRequired)
                ?? CheckInteger(configuration, $"{AuthOptions.Section}:ClockSkewSeconds", minimum: 0)
                ?? CheckInteger(configuration, $"{AuthOptions.Section}:KeyRefreshSeconds", minimum: 1)
                ?? CheckInteger(configuration, $"{IdentityProvidersOptions.Section}:RefreshSeconds", minimum: 1)
@@ -103,6 +107,15 @@ public static class StartupSettings
         return Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
             ? null
             : $"{key} must be an absolute http(s) URL, not '{value}'.";
+    }
+
+    /// <summary>Keys and the catalog come over https unless <c>Auth:RequireHttpsMetadata</c> is false (in Development it is by default).</summary>
+    private static string? CheckHttps(IConfiguration configuration, string key, bool required)
+    {
+        var value = configuration[key];
+        return !required || string.IsNullOrWhiteSpace(value) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"{key} must be an https URL unless {AuthOptions.Section}:RequireHttpsMetadata is false.";
     }
 
     private static string? CheckInteger(IConfiguration configuration, string key, int minimum)

@@ -14,6 +14,9 @@ public sealed class IdentityProviderCatalogLoader(
     ILogger<IdentityProviderCatalogLoader> logger)
 {
     public const string HttpClientName = "identity-provider-catalog";
+
+    /// <summary>The largest catalog document read: a discovery document is a few KiB.</summary>
+    public const int MaxDocumentBytes = 1024 * 1024;
     private const string PropertyName = "identity_providers";
 
     /// <summary>Loads the catalog once; returns whether it succeeded.</summary>
@@ -25,14 +28,14 @@ public sealed class IdentityProviderCatalogLoader(
             using var document = await ReadDocumentAsync(source, cancellationToken);
             var names = ParseNames(document.RootElement);
             catalog.Replace(names);
-            logger.LogInformation("Identity-provider catalog loaded from {Source}: {Count} providers", source, names.Count);
+            logger.LogInformation("Identity-provider catalog loaded from {Source}: {Count} providers", Printable(source), names.Count);
             return true;
         }
         catch (Exception exception) when (exception is HttpRequestException or JsonException or IOException or FormatException
                                            or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Identity-provider catalog could not be loaded from {Source} ({Reason}); {State}",
-                source, exception.Message, catalog.IsLoaded ? "keeping the last good copy" : "no catalog is loaded yet");
+                Printable(source), exception.Message, catalog.IsLoaded ? "keeping the last good copy" : "no catalog is loaded yet");
             return false;
         }
     }
@@ -62,11 +65,15 @@ public sealed class IdentityProviderCatalogLoader(
             return await JsonDocument.ParseAsync(file, cancellationToken: cancellationToken);
         }
 
-        using var response = await httpClients.CreateClient(HttpClientName).GetAsync(uri, cancellationToken);
+        // Read whole into a buffer bounded by MaxDocumentBytes (the client's MaxResponseContentBufferSize).
+        using var response = await httpClients.CreateClient(HttpClientName).GetAsync(uri, HttpCompletionOption.ResponseContentRead, cancellationToken);
         response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        return JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
+
+    /// <summary>A source as logs may show it: a URL without the credentials or query it may carry.</summary>
+    private static string Printable(string source) =>
+        Uri.TryCreate(source, UriKind.Absolute, out var uri) && !uri.IsFile ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : source;
 
     /// <summary>Accepts an array of names, or of objects that carry the name in <c>name</c>.</summary>
     private static List<string> ParseNames(JsonElement root)

@@ -135,4 +135,37 @@ public sealed class ServiceAvailabilityTests
         Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", discordGet, token)).Result());
         Assert.Equal((int)ResultCode.IdentityProviderNotFound, (await client.PostAsync("get", TelegramGet, token)).Result());
     }
+
+    [Fact]
+    public async Task A_catalog_document_over_1_MiB_is_not_read_and_the_last_good_copy_is_kept()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        await using var api = await StartWithCatalogDocumentAsync(authority);
+        var huge = new string('x', 1024 * 1024);
+
+        authority.IdentityProviders.Add(huge);
+        var refreshed = await api.ReloadCatalogAsync();
+
+        Assert.False(refreshed);
+        Assert.DoesNotContain(huge, api.Catalog.Names);
+        Assert.Contains("telegram", api.Catalog.Names);
+    }
+
+    [Fact]
+    public async Task Credentials_and_query_in_the_catalog_url_never_reach_the_logs()
+    {
+        await using var authority = await TestAuthority.StartAsync();
+        var logs = new LogCapture();
+        var address = new Uri(authority.CatalogUrl);
+        var withSecrets = $"{address.Scheme}://catalog-user:catalog-password@{address.Authority}{address.AbsolutePath}?access_token=catalog-token";
+        await using var api = await new ApiFactory(authority, await TestPostgres.CreateDatabaseAsync(),
+            new Dictionary<string, string?> { ["IdentityProviders:DiscoveryUrl"] = withSecrets }, logs).StartedAsync();
+        authority.Catalog = DocumentMode.Fail;
+        await api.ReloadCatalogAsync();
+
+        var catalogLines = logs.Lines.Where(line => line.Category.EndsWith("IdentityProviderCatalogLoader")).ToList();
+        Assert.NotEmpty(catalogLines);
+        Assert.Contains(catalogLines, line => line.Message.Contains(address.Authority + address.AbsolutePath));
+        Assert.All(new[] { "catalog-user", "catalog-password", "catalog-token" }, secret => Assert.DoesNotContain(secret, logs.Text));
+    }
 }
