@@ -43,7 +43,23 @@ public static class StartupSettings
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:Scope")
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:AdminScope")
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null)
+               ?? CheckPublicBaseUrl(configuration, environment)
                ?? CheckKeyProtection(configuration, environment);
+    }
+
+    /// <summary>
+    /// Providers send the browser back to <c>{Intents:PublicBaseUrl}/idps/callback</c>. Without the setting the
+    /// address would follow the request's Host header, which whoever sends the request chooses.
+    /// </summary>
+    private static string? CheckPublicBaseUrl(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var redirectFlows = configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren()
+            .Any(provider => provider["Type"] is null
+                             || string.Equals(provider["Type"], ProviderOptions.OidcType, StringComparison.OrdinalIgnoreCase)
+                             || string.Equals(provider["Type"], ProviderOptions.OAuthType, StringComparison.OrdinalIgnoreCase));
+        return redirectFlows && !environment.IsDevelopment() && string.IsNullOrWhiteSpace(configuration[$"{IntentsOptions.Section}:PublicBaseUrl"])
+            ? $"{IntentsOptions.Section}:PublicBaseUrl is required when an oidc or oauth provider is configured: providers redirect to {{PublicBaseUrl}}/idps/callback."
+            : null;
     }
 
     /// <summary>

@@ -21,6 +21,7 @@ public sealed class LogSafetyTests : IAsyncLifetime
         _api = await new ApiFactory(_authority, await TestPostgres.CreateDatabaseAsync(),
             new Dictionary<string, string?>
             {
+                ["Intents:PublicBaseUrl"] = "https://api.example",
                 ["Intents:Providers:example:Type"] = "oauth",
                 ["Intents:Providers:example:ClientId"] = "userdataapi",
                 ["Intents:Providers:example:ClientSecret"] = _clientSecret,

@@ -71,6 +71,16 @@ public sealed class StartupSettingsTests
     ];
 
     [Fact]
+    public async Task A_redirect_flow_provider_without_a_public_base_url_stops_start_up_with_one_line_naming_it()
+    {
+        var (exitCode, errors) = await RunServerAsync([.. OAuthProvider.Where(variable => variable.Name != "Intents__PublicBaseUrl"),
+            ("DataProtection__Certificate__Path", TestCertificates.KeyProtection.Path), ("DataProtection__Certificate__Password", TestCertificates.KeyProtection.Password)]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Intents:PublicBaseUrl", Assert.Single(errors));
+    }
+
+    [Fact]
     public async Task Providers_without_a_certificate_for_the_data_protection_keys_stop_start_up_with_one_line_naming_it()
     {
         var (exitCode, errors) = await RunServerAsync(OAuthProvider);
