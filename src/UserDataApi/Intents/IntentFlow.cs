@@ -255,9 +255,12 @@ public sealed class IntentFlow(
             .Select(l => l.UserId)
             .FirstOrDefaultAsync(cancellationToken);
 
+    /// <summary>Fails the intent, and sends the browser to its failure URL with the error (cleaned: it may be the provider's, or a forger's).</summary>
     private async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> FailAsync(
         IdpIntent intent, string error, string description, CancellationToken cancellationToken)
     {
+        error = ProviderErrorText.Error(error);
+        description = ProviderErrorText.Description(description);
         await db.Intents
             .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
             .ExecuteUpdateAsync(set => set

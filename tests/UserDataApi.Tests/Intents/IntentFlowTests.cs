@@ -189,6 +189,40 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     }
 
     [Fact]
+    public async Task A_forged_error_with_line_breaks_and_megabytes_of_description_is_cleaned_and_bounded_in_logs_store_and_redirect()
+    {
+        var logs = new LogCapture();
+        await using var instance = await fixture.StartInstanceAsync(logs: logs);
+        var (state, _) = await fixture.StartIntentAsync(instance);
+        var error = "access_denied\r\nfail: Intent 42 succeeded for admin\u2028\u202e" + new string('e', 500);
+        var description = "refused\n\tby\u007fuser " + new string('d', 200_000);
+        using var browser = instance.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        using var response = await browser.PostAsync("/idps/callback", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["state"] = state, ["error"] = error, ["error_description"] = description,
+        }));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var query = QueryOf(response.Headers.Location!);
+        Assert.StartsWith("access_denied  fail: Intent 42", query["error"]);
+        Assert.Equal(128, query["error"].Length);
+        Assert.StartsWith("refused  by user ddd", query["error_description"]);
+        Assert.Equal(1024, query["error_description"].Length);
+        // (The server's own lines: EF Core writes its SQL over several lines, of its own text.)
+        Assert.DoesNotContain(logs.Lines, line => line.Category.StartsWith("UserDataApi.") && line.Message.Any(c => char.IsControl(c) || c is '\u2028' or '\u202e'));
+        var failed = Assert.Single(logs.Lines, line => line.Message.Contains($"Intent {query["id"]} failed"));
+        Assert.True(failed.Message.Length < 1300, $"{failed.Message.Length} characters logged");
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var stored = new Npgsql.NpgsqlCommand("SELECT failure_reason FROM idp_intents WHERE id = $1", connection);
+        stored.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = query["id"] });
+        var reason = (string)(await stored.ExecuteScalarAsync())!;
+        Assert.True(reason.Length <= 128 + 2 + 1024, $"{reason.Length} characters stored");
+        Assert.DoesNotContain(reason, char.IsControl);
+    }
+
+    [Fact]
     public async Task A_tampered_state_is_refused_and_the_intent_stays_open()
     {
         var (state, authUrl) = await fixture.StartIntentAsync(fixture.First);
