@@ -8,12 +8,17 @@ namespace UserDataApi.UserData;
 /// <remarks>
 /// Gets queue here and one loop sends all that are waiting as one batch: a lone get goes out at once, and
 /// under load each batch carries the gets that arrived while the previous one was in the database. A batch
-/// that fails, or outlasts the connection string's command timeout, fails each of its gets.
+/// that fails, or outlasts the connection string's command timeout, fails each of its gets. The queue is
+/// bounded (<see cref="DefaultMaxQueuedGets"/>: beyond it a get fails at once), and a get fails once it has
+/// waited the command timeout, queued or sent: a flood, or a database that hangs, delays nobody past that.
 /// </remarks>
 public sealed class GetBatcher : IAsyncDisposable
 {
     /// <summary>Key lookups per batch; a get with more keys than this goes out in a batch of its own.</summary>
     internal const int MaxPairsPerBatch = 1024;
+
+    /// <summary>Gets that may wait at once: several full batches' worth, far more than a healthy database lets pile up.</summary>
+    internal const int DefaultMaxQueuedGets = 4 * MaxPairsPerBatch;
 
     /// <summary>
     /// Batches in the database at once: one per two cores. On two cores one batch at a time measured best,
@@ -38,8 +43,9 @@ public sealed class GetBatcher : IAsyncDisposable
     private readonly TimeSpan timeout;
     private readonly int maxBatchesInFlight;
     private readonly SemaphoreSlim inFlight;
-    private readonly Channel<Lookup> queue = Channel.CreateUnbounded<Lookup>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Lookup> queue;
     private readonly Task loop;
+    private volatile bool disposed;
     private long batches;
     private long lookups;
 
@@ -47,8 +53,9 @@ public sealed class GetBatcher : IAsyncDisposable
     {
     }
 
-    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight)
+    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets)
     {
+        queue = Channel.CreateBounded<Lookup>(new BoundedChannelOptions(maxQueuedGets) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         this.dataSource = dataSource;
         // Under multiplexing Npgsql may not enforce the command timeout on its own, so the batch does.
         var commandTimeout = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).CommandTimeout;
@@ -69,10 +76,12 @@ public sealed class GetBatcher : IAsyncDisposable
         {
             return Task.FromResult(new Dictionary<string, string>(StringComparer.Ordinal));
         }
-        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken);
-        return queue.Writer.TryWrite(lookup)
-            ? lookup.Found.Task.WaitAsync(cancellationToken)
-            : Task.FromException<Dictionary<string, string>>(new ObjectDisposedException(nameof(GetBatcher)));
+        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        if (queue.Writer.TryWrite(lookup))
+        {
+            return lookup.Found.Task.WaitAsync(timeout, cancellationToken);
+        }
+        return Task.FromException<Dictionary<string, string>>(disposed ? new ObjectDisposedException(nameof(GetBatcher)) : new GetQueueFullException());
     }
 
     private async Task RunAsync()
@@ -85,8 +94,9 @@ public sealed class GetBatcher : IAsyncDisposable
             while (queue.Reader.TryPeek(out var next) && (batch.Count == 0 || pairs + next.Keys.Length <= MaxPairsPerBatch))
             {
                 queue.Reader.TryRead(out _);
-                if (next.GaveUp.IsCancellationRequested)
+                if (next.GaveUp.IsCancellationRequested || (timeout != Timeout.InfiniteTimeSpan && Environment.TickCount64 >= next.Deadline))
                 {
+                    // Its caller has stopped waiting (gone, or past its deadline): nobody reads its answer.
                     continue;
                 }
                 batch.Add(next);
@@ -173,6 +183,7 @@ public sealed class GetBatcher : IAsyncDisposable
     /// <summary>Refuses new gets, and returns once the queued ones are answered.</summary>
     public async ValueTask DisposeAsync()
     {
+        disposed = true;
         if (!queue.Writer.TryComplete())
         {
             return;
@@ -184,8 +195,12 @@ public sealed class GetBatcher : IAsyncDisposable
         }
     }
 
-    private sealed record Lookup(string UserId, string IdentityProvider, string[] Keys, string ClientAppId, CancellationToken GaveUp)
+    /// <summary>One get waiting for its batch; <c>Deadline</c> is when its caller stops waiting, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
+    private sealed record Lookup(string UserId, string IdentityProvider, string[] Keys, string ClientAppId, CancellationToken GaveUp, long Deadline)
     {
         public TaskCompletionSource<Dictionary<string, string>> Found { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
+
+/// <summary>More gets are waiting than <see cref="GetBatcher"/> queues: this one is refused at once (-4).</summary>
+public sealed class GetQueueFullException() : Exception("too many gets are waiting for the database");

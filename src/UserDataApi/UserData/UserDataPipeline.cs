@@ -107,7 +107,7 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
 
     private static bool IsStorageUnavailable(Exception exception, CancellationToken requestAborted) => exception switch
     {
-        NpgsqlException or DbUpdateException or TimeoutException => true,
+        NpgsqlException or DbUpdateException or TimeoutException or GetQueueFullException => true,
         OperationCanceledException => !requestAborted.IsCancellationRequested,
         InvalidOperationException { InnerException: NpgsqlException or TimeoutException } => true,
         _ => false,

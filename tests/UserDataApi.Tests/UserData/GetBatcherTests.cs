@@ -72,8 +72,8 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var gets = asks.Select(ask => Find(batcher, ask)).ToList();
         await batcher.DisposeAsync();
 
-        Assert.All(gets, get => Assert.True(get.IsCompletedSuccessfully));
-        var answers = await Task.WhenAll(gets);
+        // Answered by then: what is left is the hop from the answer to its waiting caller.
+        var answers = await Task.WhenAll(gets).WaitAsync(TimeSpan.FromSeconds(1));
         for (var i = 0; i < asks.Count; i++)
         {
             Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
@@ -151,6 +151,81 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         {
             Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task Beyond_its_bound_the_queue_refuses_a_get_at_once_and_still_answers_the_queued_ones()
+    {
+        var stored = await SeedAsync();
+        var asks = Asks(stored);
+        await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1, maxQueuedGets: 5);
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
+        var held = Find(batcher, asks[0]);
+        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+
+        var queued = asks.Skip(1).Take(5).Select(ask => Find(batcher, ask)).ToList();
+        var refused = asks.Skip(6).Take(3).Select(ask => Find(batcher, ask)).ToList();
+
+        Assert.All(refused, get => Assert.IsType<GetQueueFullException>(get.Exception?.InnerException));
+        Assert.All(queued, get => Assert.False(get.IsCompleted));
+        await locked.ReleaseAsync();
+        var answers = await Task.WhenAll(queued.Prepend(held)).WaitAsync(Patience);
+        for (var i = 0; i < answers.Length; i++)
+        {
+            Assert.Equal(Expected(stored, asks[i]), answers[i].OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Over_http_a_get_beyond_the_queue_s_bound_answers_minus_4_at_once_with_its_request_id()
+    {
+        var connectionString = await TestPostgres.CreateDatabaseAsync();
+        await using var api = await new ApiFactory(fixture.Authority, connectionString, services: services =>
+            services.AddSingleton(provider => new GetBatcher(provider.GetRequiredService<NpgsqlDataSource>(), maxBatchesInFlight: 1, maxQueuedGets: 1))).StartedAsync();
+        var client = new UserDataClient(api.CreateClient());
+        var batcher = api.Services.GetRequiredService<GetBatcher>();
+        var token = fixture.Authority.CreateToken(UserDataFixture.NewUser());
+        Task<System.Text.Json.JsonElement> Get(int requestId) =>
+            client.PostAsync("get", new { request_id = requestId, identity_provider = "telegram", value_keys = new[] { "k" } }, token);
+        await Get(0);
+        await using var locked = await RecordsLock.HoldAsync(connectionString);
+
+        var held = Get(1);
+        await WaitUntilAsync(() => batcher.Sent.Batches == 2);
+        var queued = Get(2);
+        await Task.Delay(300);
+        var refused = await Get(3).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(-4, refused.Result());
+        Assert.Equal(3, refused.GetProperty("request_id").GetInt64());
+        Assert.Empty(refused.GetProperty("values").EnumerateArray());
+        Assert.False(queued.IsCompleted);
+        await locked.ReleaseAsync();
+        Assert.Equal(1, (await held.WaitAsync(Patience)).Result());
+        Assert.Equal(1, (await queued.WaitAsync(Patience)).Result());
+    }
+
+    [Fact]
+    public async Task A_get_queued_behind_hung_batches_fails_once_it_has_waited_the_command_timeout()
+    {
+        await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=2", null);
+        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1);
+        await Find(batcher, new Ask("warm-up", "telegram", ["k"], "app-1")).WaitAsync(Patience);
+        await using var locked = await RecordsLock.HoldAsync(ConnectionString);
+
+        // Each get fills a batch of its own, so that the last queued would otherwise wait for four hung batches.
+        var keys = Enumerable.Range(0, 1000).Select(i => $"k{i}").ToArray();
+        var started = DateTime.UtcNow;
+        var gets = Enumerable.Range(0, 4).Select(i => batcher.FindAsync($"user-{i}", "telegram", keys, "app-1", CancellationToken.None)).ToList();
+        var waited = new List<TimeSpan>();
+        foreach (var get in gets)
+        {
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => get.WaitAsync(Patience));
+            Assert.True(failure is TimeoutException or OperationCanceledException or NpgsqlException, failure.ToString());
+            waited.Add(DateTime.UtcNow - started);
+        }
+
+        Assert.True(waited.Max() < TimeSpan.FromSeconds(4), $"waited {string.Join(", ", waited.Select(w => $"{w.TotalSeconds:0.0} s"))}");
     }
 
     private NpgsqlDataSource DataSource => fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
