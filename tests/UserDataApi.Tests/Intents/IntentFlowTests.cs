@@ -213,11 +213,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         Assert.DoesNotContain(logs.Lines, line => line.Category.StartsWith("UserDataApi.") && line.Message.Any(c => char.IsControl(c) || c is '\u2028' or '\u202e'));
         var failed = Assert.Single(logs.Lines, line => line.Message.Contains($"Intent {query["id"]} failed"));
         Assert.True(failed.Message.Length < 1300, $"{failed.Message.Length} characters logged");
-        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var stored = new Npgsql.NpgsqlCommand("SELECT failure_reason FROM idp_intents WHERE id = $1", connection);
-        stored.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = query["id"] });
-        var reason = (string)(await stored.ExecuteScalarAsync())!;
+        var reason = await TestSql.ScalarAsync<string>(fixture.ConnectionString, "SELECT failure_reason FROM idp_intents WHERE id = $1", query["id"]);
         Assert.True(reason.Length <= 128 + 2 + 1024, $"{reason.Length} characters stored");
         Assert.DoesNotContain(reason, char.IsControl);
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -36,7 +35,7 @@ public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<Inte
         string[] ids = [await fixture.IntentIdOfStateAsync(pendingState), landing["id"]!, retrievedLanding["id"]!];
         Assert.Equal(3, await CountAsync("SELECT count(*) FROM idp_intents WHERE id = ANY($1)", ids));
         // Many more expired rows than one sweep statement removes, as a flood of starts would leave.
-        await ExecuteAsync("""
+        await TestSql.ExecuteAsync(fixture.ConnectionString, """
             INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier,
                                      nonce, success_url, failure_url, created_at, changed_at, expires_at)
             SELECT 'flood-' || n, 'test-oidc', 'org-test', 'app-1', 0, 1, sha256(('flood-' || n)::bytea), '\x00', 'nonce',
@@ -98,20 +97,5 @@ public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<Inte
         return await condition();
     }
 
-    private async Task<long> CountAsync(string sql, string[] ids)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    private Task<long> CountAsync(string sql, string[] ids) => TestSql.ScalarAsync<long>(fixture.ConnectionString, sql, (object)ids);
 }

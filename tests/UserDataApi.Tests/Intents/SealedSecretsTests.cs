@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using UserDataApi.Intents;
 using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
@@ -42,9 +41,9 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
         var landing = await LoginAsync(TestIdentityProvider.Alice);
         var accessToken = (await RetrieveOkAsync(landing)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString()!;
 
-        var sealedToken = await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", landing["id"]);
-        var keyXml = await ColumnAsync("SELECT xml FROM data_protection_keys");
-        var serverKeys = await ColumnAsync("SELECT name FROM server_keys");
+        var sealedToken = await TestSql.ScalarAsync<byte[]>(Db, "SELECT protected_access_token FROM idp_intents WHERE id = $1", landing["id"]);
+        var keyXml = await TestSql.ColumnAsync<string>(Db, "SELECT xml FROM data_protection_keys");
+        var serverKeys = await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys");
 
         Assert.DoesNotContain(LegacySeals.LegacyKeyName, serverKeys);
         Assert.NotEmpty(keyXml);
@@ -64,11 +63,11 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
     {
         var a = await LoginAsync(TestIdentityProvider.Alice);
         var b = await LoginAsync(TestIdentityProvider.Bob);
-        var bAccess = await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", b["id"]);
+        var bAccess = await TestSql.ScalarAsync<byte[]>(Db, "SELECT protected_access_token FROM idp_intents WHERE id = $1", b["id"]);
 
-        await ExecuteAsync("UPDATE idp_intents SET protected_access_token = (SELECT protected_access_token FROM idp_intents WHERE id = $1) WHERE id = $2", a["id"], b["id"]);
+        await TestSql.ExecuteAsync(Db, "UPDATE idp_intents SET protected_access_token = (SELECT protected_access_token FROM idp_intents WHERE id = $1) WHERE id = $2", a["id"], b["id"]);
         using var swappedRow = await fixture.RetrieveAsync(fixture.First, b["id"], b["token"]);
-        await ExecuteAsync("UPDATE idp_intents SET protected_access_token = protected_id_token WHERE id = $1", b["id"]);
+        await TestSql.ExecuteAsync(Db, "UPDATE idp_intents SET protected_access_token = protected_id_token WHERE id = $1", b["id"]);
         using var swappedField = await fixture.RetrieveAsync(fixture.First, b["id"], b["token"]);
 
         foreach (var refused in new[] { swappedRow, swappedField })
@@ -79,13 +78,7 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
             Assert.DoesNotContain("oauth", body);
         }
         var aToken = (await RetrieveOkAsync(a)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString();
-        await using (var connection = await OpenAsync())
-        {
-            await using var restore = new NpgsqlCommand("UPDATE idp_intents SET protected_access_token = $1 WHERE id = $2", connection);
-            restore.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = bAccess });
-            restore.Parameters.Add(new NpgsqlParameter<string> { TypedValue = b["id"] });
-            await restore.ExecuteNonQueryAsync();
-        }
+        await TestSql.ExecuteAsync(Db, "UPDATE idp_intents SET protected_access_token = $1 WHERE id = $2", bAccess, b["id"]);
         var bToken = (await RetrieveOkAsync(b)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString();
         Assert.NotEqual(aToken, bToken);
     }
@@ -97,38 +90,26 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
         var id = "legacy-" + Guid.NewGuid().ToString("N")[..12];
         var token = "legacy-intent-token-" + Guid.NewGuid().ToString("N");
         var legacyAccess = SealLegacy(legacyKey, "legacy-access-token");
-        await using (var connection = await OpenAsync())
-        {
-            await using (var key = new NpgsqlCommand("INSERT INTO server_keys (name, material, created_at) VALUES ('intent-encryption', $1, now())", connection))
-            {
-                key.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = legacyKey });
-                await key.ExecuteNonQueryAsync();
-            }
-            await using var insert = new NpgsqlCommand("""
-                INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier, nonce,
-                                         success_url, failure_url, token_hash, idp_user_id, idp_user_name, raw_information,
-                                         protected_access_token, created_at, changed_at, expires_at, legacy_sealed)
-                VALUES ($1, 'test-oidc', 'org-test', 'app-1', 1, 2, sha256(convert_to($1, 'UTF8')), $2, 'nonce', 'https://login.example/ok', 'https://login.example/no',
-                        sha256(convert_to($3, 'UTF8')), 'legacy-sub', 'legacy', '{"sub":"legacy-sub","preferred_username":"legacy"}', $4,
-                        now(), now(), now() + interval '1 hour', true)
-                """, connection);
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
-            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = SealLegacy(legacyKey, "legacy-verifier") });
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = token });
-            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = legacyAccess });
-            await insert.ExecuteNonQueryAsync();
-        }
+        await TestSql.ExecuteAsync(Db, "INSERT INTO server_keys (name, material, created_at) VALUES ('intent-encryption', $1, now())", legacyKey);
+        await TestSql.ExecuteAsync(Db, """
+            INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier, nonce,
+                                     success_url, failure_url, token_hash, idp_user_id, idp_user_name, raw_information,
+                                     protected_access_token, created_at, changed_at, expires_at, legacy_sealed)
+            VALUES ($1, 'test-oidc', 'org-test', 'app-1', 1, 2, sha256(convert_to($1, 'UTF8')), $2, 'nonce', 'https://login.example/ok', 'https://login.example/no',
+                    sha256(convert_to($3, 'UTF8')), 'legacy-sub', 'legacy', '{"sub":"legacy-sub","preferred_username":"legacy"}', $4,
+                    now(), now(), now() + interval '1 hour', true)
+            """, id, SealLegacy(legacyKey, "legacy-verifier"), token, legacyAccess);
 
         await using var upgraded = await fixture.StartInstanceAsync();
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await ColumnAsync("SELECT name FROM server_keys")).Contains(LegacySeals.LegacyKeyName) && DateTime.UtcNow < deadline)
+        while ((await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys")).Contains(LegacySeals.LegacyKeyName) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
 
-        Assert.DoesNotContain(LegacySeals.LegacyKeyName, await ColumnAsync("SELECT name FROM server_keys"));
-        Assert.False(await ScalarAsync<bool>("SELECT legacy_sealed FROM idp_intents WHERE id = $1", id));
-        Assert.NotEqual(legacyAccess, await ScalarAsync<byte[]>("SELECT protected_access_token FROM idp_intents WHERE id = $1", id));
+        Assert.DoesNotContain(LegacySeals.LegacyKeyName, await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys"));
+        Assert.False(await TestSql.ScalarAsync<bool>(Db, "SELECT legacy_sealed FROM idp_intents WHERE id = $1", id));
+        Assert.NotEqual(legacyAccess, await TestSql.ScalarAsync<byte[]>(Db, "SELECT protected_access_token FROM idp_intents WHERE id = $1", id));
         var answer = await RetrieveOkAsync(new Dictionary<string, string> { ["id"] = id, ["token"] = token });
         Assert.Equal("legacy-access-token", answer.GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString());
     }
@@ -167,42 +148,5 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
         return sealedBytes;
     }
 
-    private async Task<NpgsqlConnection> OpenAsync()
-    {
-        var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private async Task<T> ScalarAsync<T>(string sql, string parameter)
-    {
-        await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = parameter });
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<List<string>> ColumnAsync(string sql)
-    {
-        await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var values = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            values.Add(reader.GetString(0));
-        }
-        return values;
-    }
-
-    private async Task ExecuteAsync(string sql, params string[] parameters)
-    {
-        await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = parameter });
-        }
-        await command.ExecuteNonQueryAsync();
-    }
+    private string Db => fixture.ConnectionString;
 }
