@@ -17,9 +17,11 @@ public sealed class FailedAuthenticationOptions
 }
 
 /// <summary>
-/// Counts the failed authentications of each IP address in fixed windows. Past its limit, an address's tokens
-/// are refused unread, before any signature check, until the window ends; tokens that already passed (those in
-/// <see cref="ValidatedTokenCache"/>) are not affected. Bounds what a flood of forged tokens costs, on every family.
+/// Counts the forged tokens (bad signature, issuer, audience, form: not expired ones) of each IP address in fixed
+/// windows. Past its limit, an address's tokens are refused unread, before any signature check, until the window
+/// ends; tokens that already passed (those in <see cref="ValidatedTokenCache"/>) are not affected. Bounds what a flood
+/// of forged tokens costs, on every family. Behind a proxy, every caller has the proxy's address unless forwarded
+/// headers are trusted from that proxy.
 /// </summary>
 public sealed class FailedAuthentications : IDisposable
 {
@@ -59,7 +61,27 @@ public sealed class FailedAuthentications : IDisposable
 
     public void Record(HttpContext http) => _limiter?.AttemptAcquire(AddressOf(http)).Dispose();
 
-    private static string AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "";
+    /// <summary>The caller's address; IPv6 by its /64 network, which one host usually has to itself and can roam within.</summary>
+    private static string AddressOf(HttpContext http)
+    {
+        var address = http.Connection.RemoteIpAddress;
+        if (address is null)
+        {
+            return "";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new System.Net.IPAddress(bytes).ToString() + "/64";
+    }
 
     public void Dispose() => _limiter?.Dispose();
 }

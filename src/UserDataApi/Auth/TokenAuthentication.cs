@@ -113,13 +113,14 @@ public static class TokenAuthentication
 
     /// <summary>
     /// ID tokens carry <c>azp</c>, <c>sub</c> and often <c>scope</c> like access tokens, and any app that signs a user
-    /// in holds one: Keycloak marks them with the claim <c>typ: ID</c>, OpenID Connect puts a <c>nonce</c> in them,
-    /// and RFC 9068 gives access tokens a <c>typ</c> header of their own.
+    /// in holds one: Keycloak marks its tokens with a <c>typ</c> claim (<c>Bearer</c> for access tokens, <c>ID</c>,
+    /// <c>Refresh</c>, <c>Logout</c> for the others), OpenID Connect puts a <c>nonce</c> in ID tokens, and RFC 9068
+    /// gives access tokens a <c>typ</c> header of their own.
     /// </summary>
     private static bool IsNotAnAccessToken(SecurityToken token) =>
         token is JsonWebToken jwt
         && ((!string.IsNullOrEmpty(jwt.Typ) && !AccessTokenTypes.Contains(jwt.Typ, StringComparer.OrdinalIgnoreCase))
-            || (jwt.TryGetPayloadValue<string>("typ", out var type) && string.Equals(type, "ID", StringComparison.OrdinalIgnoreCase))
+            || (jwt.TryGetPayloadValue<string>("typ", out var type) && !string.Equals(type, "Bearer", StringComparison.OrdinalIgnoreCase))
             || jwt.TryGetClaim("nonce", out _));
 
     private static string? IssuerOf(HttpRequest request)

@@ -49,7 +49,12 @@ public sealed class TokenChecker(
     private async Task<TokenCheck> CheckUncachedAsync(HttpContext context)
     {
         var token = BearerTokenOf(context.Request);
-        if (token is { Length: > 0 } && cache.TryGet(token, out var known))
+        if (string.IsNullOrEmpty(token))
+        {
+            // Nothing to check, and nothing that costs a signature check: -1 / 401 at once.
+            return new TokenCheck(TokenStatus.Invalid, null);
+        }
+        if (cache.TryGet(token, out var known))
         {
             return new TokenCheck(TokenStatus.Valid, known);
         }
@@ -61,7 +66,7 @@ public sealed class TokenChecker(
         var result = await context.AuthenticateAsync(TokenAuthentication.Scheme);
         if (result.Succeeded && Caller.FromClaims(result.Principal) is { } caller)
         {
-            if (token is not null && long.TryParse(result.Principal.FindFirst("exp")?.Value, out var exp))
+            if (long.TryParse(result.Principal.FindFirst("exp")?.Value, out var exp))
             {
                 cache.Add(token, caller, DateTimeOffset.FromUnixTimeSeconds(exp).AddSeconds(authOptions.Value.ClockSkewSeconds));
             }
@@ -75,7 +80,8 @@ public sealed class TokenChecker(
             SecurityTokenSignatureKeyNotFoundException when !await AuthorityReachableAsync(context.RequestAborted) => TokenStatus.AuthorityUnavailable,
             _ => TokenStatus.Invalid,
         };
-        if (status != TokenStatus.AuthorityUnavailable)
+        // Only forgeries count: an expired token was signed by the authority, and every client sends one now and then.
+        if (status == TokenStatus.Invalid)
         {
             failures.Record(context);
         }

@@ -56,6 +56,7 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         { "an ID token (a nonce claim)", ResultCode.TokenInvalid },
         { "an expired ID token", ResultCode.TokenInvalid },
         { "a JOSE typ other than an access token's", ResultCode.TokenInvalid },
+        { "a Keycloak refresh token (typ claim Refresh)", ResultCode.TokenInvalid },
     };
 
     [Theory]
@@ -234,6 +235,7 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
             "an ID token (a nonce claim)" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.Claims["nonce"] = "n-0S6_WzA2Mj"),
             "an expired ID token" => Authority.CreateToken(user, scopes: AllScopes, notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-5),
                 tweak: d => d.Claims["typ"] = "ID"),
+            "a Keycloak refresh token (typ claim Refresh)" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.Claims["typ"] = "Refresh"),
             "a JOSE typ other than an access token's" => Authority.CreateToken(user, scopes: AllScopes, tweak: d => d.TokenType = "id_token+jwt"),
             _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, null),
         };
