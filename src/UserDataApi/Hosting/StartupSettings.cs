@@ -39,9 +39,10 @@ public static class StartupSettings
                ?? CheckBoolean(configuration, "Swagger:Enabled")
                ?? CheckUrl(configuration, $"{IntentsOptions.Section}:PublicBaseUrl", required: false)
                ?? CheckInteger(configuration, $"{IntentsOptions.Section}:LifetimeSeconds", minimum: 1)
-               ?? CheckInteger(configuration, $"{IntentsOptions.Section}:SweepSeconds", minimum: 1)
+               ?? CheckInteger(configuration, $"{IntentsOptions.Section}:SweepSeconds", minimum: 1, maximum: 86_400)
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:Scope")
                ?? CheckNotBlank(configuration, $"{IntentsOptions.Section}:AdminScope")
+               ?? CheckAdminScope(configuration)
                ?? configuration.GetSection($"{IntentsOptions.Section}:Providers").GetChildren().Select(CheckProvider).FirstOrDefault(e => e is not null)
                ?? CheckPublicBaseUrl(configuration, environment)
                ?? CheckKeyProtection(configuration, environment);
@@ -134,12 +135,25 @@ public static class StartupSettings
             : $"{key} must be an https URL unless {AuthOptions.Section}:RequireHttpsMetadata is false.";
     }
 
-    private static string? CheckInteger(IConfiguration configuration, string key, int minimum)
+    private static string? CheckInteger(IConfiguration configuration, string key, int minimum, int maximum = int.MaxValue)
     {
         var value = configuration[key];
-        return value is null || (int.TryParse(value, out var number) && number >= minimum)
+        return value is null || (int.TryParse(value, out var number) && number >= minimum && number <= maximum)
             ? null
-            : $"{key} must be a whole number of at least {minimum}, not '{value}'.";
+            : maximum == int.MaxValue
+                ? $"{key} must be a whole number of at least {minimum}, not '{value}'."
+                : $"{key} must be a whole number from {minimum} to {maximum}, not '{value}'.";
+    }
+
+    /// <summary>An admin scope that every intents token already has would make every caller an administrator of every user's links.</summary>
+    private static string? CheckAdminScope(IConfiguration configuration)
+    {
+        var defaults = new IntentsOptions();
+        var required = Auth.ScopeSet.Parse(configuration[$"{IntentsOptions.Section}:Scope"] ?? defaults.Scope);
+        var admin = Auth.ScopeSet.Parse(configuration[$"{IntentsOptions.Section}:AdminScope"] ?? defaults.AdminScope);
+        return required.Covers(admin)
+            ? $"{IntentsOptions.Section}:AdminScope must name a scope that {IntentsOptions.Section}:Scope does not already require, not '{admin}'."
+            : null;
     }
 
     /// <summary>A setting that may be left out (its default applies) but not set to nothing.</summary>

@@ -158,7 +158,9 @@ public sealed class IntentFlow(
                 .SetProperty(i => i.RawInformation, raw)
                 .SetProperty(i => i.ProtectedAccessToken, accessToken)
                 .SetProperty(i => i.ProtectedIdToken, idToken)
-                .SetProperty(i => i.ChangedAt, now), cancellationToken);
+                .SetProperty(i => i.ChangedAt, now)
+                // SPEC §4.2: a succeeded intent lives its lifetime again, counted from its success.
+                .SetProperty(i => i.ExpiresAt, now.AddSeconds(Settings.LifetimeSeconds)), cancellationToken);
         if (succeeded == 0)
         {
             return FailureRedirect(intent, "invalid_request", "the intent has already been completed");

@@ -46,10 +46,12 @@ public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsO
             }
             while (batch == BatchSize);
         }
-        catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The database may be away for a while; the next sweep takes up what this one left.
-            logger.LogWarning("Sweeping expired intents failed ({Reason}); retrying in {Seconds} s", exception.Message, options.Value.SweepSeconds);
+            // The database may be away for a while; the next sweep takes up what this one left. Whatever it was,
+            // it must not end the sweeps (an exception leaving a background service stops the host).
+            logger.LogWarning("Sweeping expired intents failed ({Exception}: {Reason}); retrying in {Seconds} s",
+                exception.GetType().Name, exception.Message, options.Value.SweepSeconds);
         }
         if (removed > 0)
         {

@@ -31,6 +31,8 @@ public sealed class StartupSettingsTests
     [InlineData("RateLimiting__PermitsPerIp", "0", "RateLimiting:PermitsPerIp")]
     [InlineData("RateLimiting__Enabled", "sometimes", "RateLimiting:Enabled")]
     [InlineData("Swagger__Enabled", "yes", "Swagger:Enabled")]
+    [InlineData("Intents__AdminScope", "idp-intents", "Intents:AdminScope")]
+    [InlineData("Intents__SweepSeconds", "100000000", "Intents:SweepSeconds")]
     [InlineData("Auth__Authority", "http://login.example/realms/app", "Auth:Authority")]
     [InlineData("IdentityProviders__DiscoveryUrl", "http://login.example/catalog", "IdentityProviders:DiscoveryUrl")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)

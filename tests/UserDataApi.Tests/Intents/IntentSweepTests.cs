@@ -11,18 +11,14 @@ namespace UserDataApi.Tests.Intents;
 /// </summary>
 public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<IntentFixture>
 {
-    private static readonly Dictionary<string, string?> ShortLived = new()
-    {
-        ["Intents:LifetimeSeconds"] = "5",
-        ["Intents:SweepSeconds"] = "1",
-    };
+    private static readonly Dictionary<string, string?> Sweeping = new() { ["Intents:SweepSeconds"] = "1" };
 
     [Fact]
     public async Task Expired_intents_pending_succeeded_and_retrieved_are_removed_with_their_secrets_by_two_instances_sweeping_at_once()
     {
         var logs = new LogCapture();
-        await using var one = await fixture.StartInstanceAsync(ShortLived, logs);
-        await using var two = await fixture.StartInstanceAsync(ShortLived, logs);
+        await using var one = await fixture.StartInstanceAsync(Sweeping, logs);
+        await using var two = await fixture.StartInstanceAsync(Sweeping, logs);
         var (pendingState, _) = await fixture.StartIntentAsync(one);
         var (_, authUrl) = await fixture.StartIntentAsync(two);
         var landing = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(
@@ -34,7 +30,9 @@ public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<Inte
         Assert.Equal(HttpStatusCode.OK, retrieved.StatusCode);
         string[] ids = [await fixture.IntentIdOfStateAsync(pendingState), landing["id"]!, retrievedLanding["id"]!];
         Assert.Equal(3, await CountAsync("SELECT count(*) FROM idp_intents WHERE id = ANY($1)", ids));
-        // Many more expired rows than one sweep statement removes, as a flood of starts would leave.
+
+        // Their lifetime ends now; and many more expired rows than one sweep statement removes, as a flood of starts would leave.
+        await TestSql.ExecuteAsync(fixture.ConnectionString, "UPDATE idp_intents SET expires_at = now() - interval '1 second' WHERE id = ANY($1)", (object)ids);
         await TestSql.ExecuteAsync(fixture.ConnectionString, """
             INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier,
                                      nonce, success_url, failure_url, created_at, changed_at, expires_at)
@@ -51,6 +49,20 @@ public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<Inte
         Assert.Contains(logs.Lines, line => line.Category.EndsWith("IntentSweeper") && line.Message.StartsWith("Removed "));
         using var afterwards = await fixture.RetrieveAsync(one, landing["id"]!, landing["token"]);
         Assert.Equal(HttpStatusCode.NotFound, afterwards.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_succeeded_intent_lives_its_lifetime_again_from_its_success()
+    {
+        var (state, authUrl) = await fixture.StartIntentAsync(fixture.First);
+        var id = await fixture.IntentIdOfStateAsync(state);
+        // Started long ago: a few seconds of its lifetime are left when the user comes back from the provider.
+        await TestSql.ExecuteAsync(fixture.ConnectionString, "UPDATE idp_intents SET expires_at = now() + interval '5 seconds' WHERE id = $1", id);
+
+        await fixture.DeliverCallbackAsync(fixture.First, await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice));
+
+        var left = await TestSql.ScalarAsync<double>(fixture.ConnectionString, "SELECT extract(epoch FROM expires_at - now())::float8 FROM idp_intents WHERE id = $1", id);
+        Assert.InRange(left, 3500, 3600);
     }
 
     [Fact]
