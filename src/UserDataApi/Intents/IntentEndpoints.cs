@@ -25,7 +25,6 @@ public static class IntentEndpoints
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
         builder.Services.AddHostedService<IntentSweeper>();
-        builder.Services.AddHostedService<LegacySeals>();
         return builder;
     }
 

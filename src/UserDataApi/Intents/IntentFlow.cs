@@ -59,6 +59,16 @@ public sealed class IntentFlow(
         var verifier = IntentSecrets.NewToken();
         var now = DateTime.UtcNow;
         var id = IntentSecrets.NewId();
+        byte[] sealedVerifier;
+        try
+        {
+            sealedVerifier = secrets.Seal(id, SealedField.Verifier, verifier);
+        }
+        catch (CryptographicException exception)
+        {
+            logger.LogWarning("Intent not started for {IdpId}: its verifier cannot be sealed ({Reason})", request.IdpId, exception.Message);
+            return IntentErrors.Unavailable("the server cannot seal the intent's secrets now");
+        }
         var intent = new IdpIntent
         {
             Id = id,
@@ -68,7 +78,7 @@ public sealed class IntentFlow(
             State = IntentState.Started,
             Sequence = 1,
             StateHash = IntentSecrets.Hash(state),
-            ProtectedVerifier = secrets.Seal(id, SealedField.Verifier, verifier),
+            ProtectedVerifier = sealedVerifier,
             Nonce = IntentSecrets.NewToken(),
             SuccessUrl = request.Urls!.SuccessUrl!,
             FailureUrl = request.Urls.FailureUrl!,
@@ -123,7 +133,7 @@ public sealed class IntentFlow(
         string verifier;
         try
         {
-            verifier = secrets.Open(intent.Id, SealedField.Verifier, intent.ProtectedVerifier);
+            verifier = await secrets.OpenAsync(intent.Id, SealedField.Verifier, intent.ProtectedVerifier, cancellationToken);
         }
         catch (CryptographicException exception)
         {
@@ -144,8 +154,18 @@ public sealed class IntentFlow(
         var token = IntentSecrets.NewToken();
         var tokenHash = IntentSecrets.Hash(token);
         var raw = user.Claims.ToJsonString();
-        var accessToken = secrets.Seal(intent.Id, SealedField.AccessToken, user.AccessToken);
-        var idToken = user.IdToken is null ? null : secrets.Seal(intent.Id, SealedField.IdToken, user.IdToken);
+        byte[] accessToken;
+        byte[]? idToken;
+        try
+        {
+            accessToken = secrets.Seal(intent.Id, SealedField.AccessToken, user.AccessToken);
+            idToken = user.IdToken is null ? null : secrets.Seal(intent.Id, SealedField.IdToken, user.IdToken);
+        }
+        catch (CryptographicException exception)
+        {
+            logger.LogWarning("Intent {IntentId}: the provider's tokens cannot be sealed ({Reason})", intent.Id, exception.Message);
+            return await FailAsync(intent, "server_error", "the provider's tokens cannot be sealed", cancellationToken);
+        }
         var now = DateTime.UtcNow;
         var succeeded = await db.Intents
             .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
@@ -206,8 +226,8 @@ public sealed class IntentFlow(
         try
         {
             tokens = new OAuthInformation(
-                intent.ProtectedAccessToken is null ? null : secrets.Open(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken),
-                intent.ProtectedIdToken is null ? null : secrets.Open(intent.Id, SealedField.IdToken, intent.ProtectedIdToken));
+                intent.ProtectedAccessToken is null ? null : await secrets.OpenAsync(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken, cancellationToken),
+                intent.ProtectedIdToken is null ? null : await secrets.OpenAsync(intent.Id, SealedField.IdToken, intent.ProtectedIdToken, cancellationToken));
         }
         catch (CryptographicException exception)
         {

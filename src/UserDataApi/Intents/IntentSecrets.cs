@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using Npgsql;
 
 namespace UserDataApi.Intents;
 
@@ -20,9 +21,19 @@ public enum SealedField
 /// (<see cref="Persistence.KeyRing"/>). The intent's id and the field are the protector's purposes, so a
 /// sealed value copied to another row or field does not open.
 /// </summary>
-public sealed class IntentSecrets(IDataProtectionProvider protection)
+/// <remarks>
+/// Rows sealed by earlier versions (AES-GCM under a key kept in <c>server_keys</c>, beside them) still open while
+/// that key exists; <see cref="IntentSweeper"/> deletes it once no such row is left.
+/// </remarks>
+public sealed class IntentSecrets(IDataProtectionProvider protection, NpgsqlDataSource dataSource)
 {
     internal const string Purpose = "UserDataApi.Intents.v1";
+
+    /// <summary>The <c>server_keys</c> row the earlier sealing used.</summary>
+    internal const string LegacyKeyName = "intent-encryption";
+
+    /// <summary>How every Data Protection payload starts (its magic header), and no earlier sealed value is told by.</summary>
+    internal static ReadOnlySpan<byte> DataProtectionHeader => [0x09, 0xF0, 0xC9, 0xF0];
 
     public static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
@@ -37,20 +48,56 @@ public sealed class IntentSecrets(IDataProtectionProvider protection)
     /// <summary>The PKCE S256 challenge of a verifier.</summary>
     public static string Challenge(string verifier) => Base64Url.EncodeToString(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
 
-    public byte[] Seal(string intentId, SealedField field, string plaintext) =>
-        ProtectorFor(intentId, field).Protect(Encoding.UTF8.GetBytes(plaintext));
+    /// <summary>Seals for this row and field; a <see cref="CryptographicException"/> when no key can be had.</summary>
+    public byte[] Seal(string intentId, SealedField field, string plaintext)
+    {
+        try
+        {
+            return ProtectorFor(intentId, field).Protect(Encoding.UTF8.GetBytes(plaintext));
+        }
+        catch (InvalidOperationException exception)
+        {
+            // No usable key in the ring (it could not be read, or none has been made yet).
+            throw new CryptographicException("no Data Protection key is available", exception);
+        }
+    }
 
     /// <summary>Opens what <see cref="Seal"/> sealed for this row and field; a <see cref="CryptographicException"/> otherwise.</summary>
-    public string Open(string intentId, SealedField field, byte[] sealedBytes) =>
-        Encoding.UTF8.GetString(ProtectorFor(intentId, field).Unprotect(sealedBytes));
+    public async ValueTask<string> OpenAsync(string intentId, SealedField field, byte[] sealedBytes, CancellationToken cancellationToken)
+    {
+        if (sealedBytes.AsSpan().StartsWith(DataProtectionHeader))
+        {
+            try
+            {
+                return Encoding.UTF8.GetString(ProtectorFor(intentId, field).Unprotect(sealedBytes));
+            }
+            catch (InvalidOperationException exception)
+            {
+                throw new CryptographicException("the Data Protection key ring cannot be read", exception);
+            }
+        }
+        var key = await LegacyKeyAsync(cancellationToken) ?? throw new CryptographicException("sealed by an earlier version whose key is gone");
+        return OpenLegacy(key, sealedBytes);
+    }
 
     private IDataProtector ProtectorFor(string intentId, SealedField field) => protection.CreateProtector(Purpose, field.ToString(), intentId);
 
-    /// <summary>What rows sealed before Data Protection hold: a 12-byte nonce, the ciphertext, a 16-byte AES-GCM tag.</summary>
-    public static string OpenLegacy(byte[] key, byte[] sealedBytes)
+    private async Task<byte[]?> LegacyKeyAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT material FROM server_keys WHERE name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = LegacyKeyName });
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    /// <summary>What earlier versions sealed: a 12-byte nonce, the ciphertext, a 16-byte AES-GCM tag.</summary>
+    private static string OpenLegacy(byte[] key, byte[] sealedBytes)
     {
         const int nonceSize = 12, tagSize = 16;
         var length = sealedBytes.Length - nonceSize - tagSize;
+        if (length < 0 || key.Length != 32)
+        {
+            throw new CryptographicException("not a sealed value of an earlier version");
+        }
         var data = new byte[length];
         using var aes = new AesGcm(key, tagSize);
         aes.Decrypt(sealedBytes.AsSpan(0, nonceSize), sealedBytes.AsSpan(nonceSize, length), sealedBytes.AsSpan(nonceSize + length), data);

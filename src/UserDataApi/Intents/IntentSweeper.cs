@@ -5,7 +5,8 @@ namespace UserDataApi.Intents;
 
 /// <summary>
 /// Removes expired intents, with everything they hold (sealed provider tokens and verifiers, the provider's
-/// claims, user names), every <c>Intents:SweepSeconds</c>. Each instance sweeps; rows another instance is
+/// claims, user names), every <c>Intents:SweepSeconds</c>, and the key earlier versions sealed with once nothing
+/// it sealed is left. Each instance sweeps; rows another instance is
 /// deleting at that moment are skipped, so that sweepers never wait on, or deadlock with, each other.
 /// </summary>
 public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsOptions> options, TimeProvider time, ILogger<IntentSweeper> logger)
@@ -13,6 +14,15 @@ public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsO
 {
     /// <summary>Rows per statement: each statement holds its row locks only briefly.</summary>
     internal const int BatchSize = 1000;
+
+    // The key earlier versions sealed with lies beside what it sealed: it goes as soon as nothing it sealed is left.
+    private const string LegacyKeySql = """
+        DELETE FROM server_keys WHERE name = $1 AND NOT EXISTS (
+            SELECT 1 FROM idp_intents
+             WHERE substring(protected_verifier FROM 1 FOR 4) <> $2
+                OR substring(protected_access_token FROM 1 FOR 4) <> $2
+                OR substring(protected_id_token FROM 1 FOR 4) <> $2)
+        """;
 
     private const string SweepSql = """
         DELETE FROM idp_intents WHERE id IN (
@@ -45,6 +55,14 @@ public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsO
                 removed += batch;
             }
             while (batch == BatchSize);
+
+            await using var legacyKey = dataSource.CreateCommand(LegacyKeySql);
+            legacyKey.Parameters.Add(new NpgsqlParameter<string> { TypedValue = IntentSecrets.LegacyKeyName });
+            legacyKey.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = IntentSecrets.DataProtectionHeader.ToArray() });
+            if (await legacyKey.ExecuteNonQueryAsync(cancellationToken) > 0)
+            {
+                logger.LogInformation("No intent sealed by an earlier version is left; the key it was sealed with is deleted");
+            }
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {

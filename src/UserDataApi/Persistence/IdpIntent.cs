@@ -46,11 +46,6 @@ public sealed class IdpIntent
 
     public string? FailureReason { get; set; }
 
-    /// <summary>
-    /// Sealed before Data Protection, with AES-GCM under a key kept in <c>server_keys</c>; such rows are
-    /// sealed anew at start-up (<see cref="Intents.LegacySeals"/>), after which that key is deleted.
-    /// </summary>
-    public bool LegacySealed { get; set; }
 
     public DateTime CreatedAt { get; set; }
     public DateTime ChangedAt { get; set; }

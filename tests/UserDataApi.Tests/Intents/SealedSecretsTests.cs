@@ -16,7 +16,8 @@ namespace UserDataApi.Tests.Intents;
 
 /// <summary>
 /// SPEC §4.2: provider tokens and verifiers are sealed with Data Protection, bound to their row and field, under keys
-/// that PostgreSQL holds only encrypted by a certificate from configuration; rows sealed the earlier way are sealed anew.
+/// that PostgreSQL holds only encrypted by a certificate from configuration, made one instance at a time; rows sealed
+/// the earlier way stay readable until they expire, and their key goes with the last of them.
 /// </summary>
 public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<IntentFixture>
 {
@@ -45,7 +46,8 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
         var keyXml = await TestSql.ColumnAsync<string>(Db, "SELECT xml FROM data_protection_keys");
         var serverKeys = await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys");
 
-        Assert.DoesNotContain(LegacySeals.LegacyKeyName, serverKeys);
+        Assert.DoesNotContain(LegacyKeyName, serverKeys);
+        Assert.True(sealedToken.AsSpan().StartsWith(IntentSecrets.DataProtectionHeader), "sealed with Data Protection");
         Assert.NotEmpty(keyXml);
         Assert.All(keyXml, xml =>
         {
@@ -84,34 +86,112 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
     }
 
     [Fact]
-    public async Task Intents_sealed_before_data_protection_are_sealed_anew_at_start_and_the_key_beside_them_is_deleted()
+    public async Task Intents_sealed_before_data_protection_stay_readable_and_their_key_goes_when_the_last_of_them_does()
     {
         var legacyKey = RandomNumberGenerator.GetBytes(32);
         var id = "legacy-" + Guid.NewGuid().ToString("N")[..12];
         var token = "legacy-intent-token-" + Guid.NewGuid().ToString("N");
-        var legacyAccess = SealLegacy(legacyKey, "legacy-access-token");
         await TestSql.ExecuteAsync(Db, "INSERT INTO server_keys (name, material, created_at) VALUES ('intent-encryption', $1, now())", legacyKey);
         await TestSql.ExecuteAsync(Db, """
             INSERT INTO idp_intents (id, idp_id, resource_owner, client_app_id, state, sequence, state_hash, protected_verifier, nonce,
                                      success_url, failure_url, token_hash, idp_user_id, idp_user_name, raw_information,
-                                     protected_access_token, created_at, changed_at, expires_at, legacy_sealed)
+                                     protected_access_token, created_at, changed_at, expires_at)
             VALUES ($1, 'test-oidc', 'org-test', 'app-1', 1, 2, sha256(convert_to($1, 'UTF8')), $2, 'nonce', 'https://login.example/ok', 'https://login.example/no',
                     sha256(convert_to($3, 'UTF8')), 'legacy-sub', 'legacy', '{"sub":"legacy-sub","preferred_username":"legacy"}', $4,
-                    now(), now(), now() + interval '1 hour', true)
-            """, id, SealLegacy(legacyKey, "legacy-verifier"), token, legacyAccess);
+                    now(), now(), now() + interval '1 hour')
+            """, id, SealLegacy(legacyKey, "legacy-verifier"), token, SealLegacy(legacyKey, "legacy-access-token"));
+        await using var upgraded = await fixture.StartInstanceAsync(new Dictionary<string, string?> { ["Intents:SweepSeconds"] = "1" });
 
-        await using var upgraded = await fixture.StartInstanceAsync();
+        using var response = await fixture.RetrieveAsync(upgraded, id, token);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Equal("legacy-access-token", JsonDocument.Parse(body).RootElement.GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString());
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Contains(LegacyKeyName, await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys"));
+
+        await TestSql.ExecuteAsync(Db, "UPDATE idp_intents SET expires_at = now() - interval '1 second' WHERE id = $1", id);
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while ((await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys")).Contains(LegacySeals.LegacyKeyName) && DateTime.UtcNow < deadline)
+        while ((await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys")).Contains(LegacyKeyName) && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(100);
+            await Task.Delay(200);
         }
+        Assert.DoesNotContain(LegacyKeyName, await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys"));
+    }
 
-        Assert.DoesNotContain(LegacySeals.LegacyKeyName, await TestSql.ColumnAsync<string>(Db, "SELECT name FROM server_keys"));
-        Assert.False(await TestSql.ScalarAsync<bool>(Db, "SELECT legacy_sealed FROM idp_intents WHERE id = $1", id));
-        Assert.NotEqual(legacyAccess, await TestSql.ScalarAsync<byte[]>(Db, "SELECT protected_access_token FROM idp_intents WHERE id = $1", id));
-        var answer = await RetrieveOkAsync(new Dictionary<string, string> { ["id"] = id, ["token"] = token });
-        Assert.Equal("legacy-access-token", answer.GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString());
+    [Fact]
+    public async Task A_key_kept_in_clear_by_an_earlier_configuration_is_deleted_at_start_and_never_used()
+    {
+        var clearKey = ClearKeyXml();
+        await TestSql.ExecuteAsync(Db, "INSERT INTO data_protection_keys (friendly_name, xml, created_at) VALUES ('clear', $1, now())", clearKey.ToString());
+        var logs = new LogCapture();
+
+        await using var instance = await fixture.StartInstanceAsync(logs: logs);
+        var landing = await LoginAsync(TestIdentityProvider.Alice);
+
+        var keyXml = await TestSql.ColumnAsync<string>(Db, "SELECT xml FROM data_protection_keys");
+        Assert.DoesNotContain(keyXml, xml => XElement.Parse(xml).Attribute("id")?.Value == clearKey.Attribute("id")!.Value);
+        Assert.All(keyXml, xml => Assert.Contains("<encryptedSecret", xml));
+        Assert.Contains(logs.Lines, line => line.Message.Contains("kept in clear"));
+        var sealedToken = await TestSql.ScalarAsync<byte[]>(Db, "SELECT protected_access_token FROM idp_intents WHERE id = $1", landing["id"]);
+        Assert.NotEqual(Guid.Parse(clearKey.Attribute("id")!.Value), new Guid(sealedToken.AsSpan(4, 16)));
+    }
+
+    [Fact]
+    public async Task Without_a_certificate_the_keys_stay_in_memory_and_nothing_is_written_to_the_database()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        await using var api = await new ApiFactory(fixture.Authority, database,
+            new Dictionary<string, string?> { ["DataProtection:Certificate:Path"] = "" }).StartedAsync();
+
+        var protector = api.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+        Assert.Equal("x", protector.Unprotect(protector.Protect("x")));
+        Assert.Equal(0L, await TestSql.ScalarAsync<long>(database, "SELECT count(*) FROM data_protection_keys"));
+    }
+
+    [Fact]
+    public async Task Instances_starting_together_on_an_empty_ring_make_one_key_between_them()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        // The schema first (by an instance that keeps its keys in memory), so that the instances' starts overlap.
+        await (await new ApiFactory(fixture.Authority, database, new Dictionary<string, string?> { ["DataProtection:Certificate:Path"] = "" }).StartedAsync()).DisposeAsync();
+        (string, string)[] environment =
+        [
+            ("ConnectionStrings__UserData", database), ("Auth__Authority", fixture.Authority.Issuer), ("Auth__RequireHttpsMetadata", "false"),
+            ("DataProtection__Certificate__Path", TestCertificates.KeyProtection.Path), ("DataProtection__Certificate__Password", TestCertificates.KeyProtection.Password),
+        ];
+        var instances = Enumerable.Range(0, 4).Select(_ => ServerProcess.StartBuilt(environment)).ToList();
+        try
+        {
+            await Task.WhenAll(instances.Select(instance => instance.WaitUntilListeningAsync(TimeSpan.FromSeconds(60))));
+
+            Assert.Equal(1L, await TestSql.ScalarAsync<long>(database, "SELECT count(*) FROM data_protection_keys"));
+        }
+        finally
+        {
+            foreach (var instance in instances)
+            {
+                await instance.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A key as Data Protection writes it when no certificate encrypts it.</summary>
+    private static XElement ClearKeyXml()
+    {
+        var stored = new List<XElement>();
+        var services = new ServiceCollection();
+        services.AddDataProtection().SetApplicationName(KeyRing.ApplicationName);
+        services.Configure<KeyManagementOptions>(options => options.XmlRepository = new CapturedKeys(stored));
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect([1]);
+        return Assert.Single(stored);
+    }
+
+    private sealed class CapturedKeys(List<XElement> stored) : IXmlRepository
+    {
+        public IReadOnlyCollection<XElement> GetAllElements() => stored;
+
+        public void StoreElement(XElement element, string friendlyName) => stored.Add(element);
     }
 
     /// <summary>Opens a sealed access token with nothing but the dumped key ring (and, if given, the certificate).</summary>
@@ -149,4 +229,6 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
     }
 
     private string Db => fixture.ConnectionString;
+
+    private const string LegacyKeyName = IntentSecrets.LegacyKeyName;
 }

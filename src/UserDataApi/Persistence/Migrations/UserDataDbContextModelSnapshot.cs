@@ -94,10 +94,6 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("idp_user_name");
 
-                    b.Property<bool>("LegacySealed")
-                        .HasColumnType("boolean")
-                        .HasColumnName("legacy_sealed");
-
                     b.Property<string>("Nonce")
                         .IsRequired()
                         .HasColumnType("text")

@@ -12,8 +12,8 @@ using UserDataApi.Persistence;
 namespace UserDataApi.Persistence.Migrations
 {
     [DbContext(typeof(UserDataDbContext))]
-    [Migration("20261201084610_DataProtectionSeals")]
-    partial class DataProtectionSeals
+    [Migration("20261201092915_DataProtectionKeys")]
+    partial class DataProtectionKeys
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -96,10 +96,6 @@ namespace UserDataApi.Persistence.Migrations
                     b.Property<string>("IdpUserName")
                         .HasColumnType("text")
                         .HasColumnName("idp_user_name");
-
-                    b.Property<bool>("LegacySealed")
-                        .HasColumnType("boolean")
-                        .HasColumnName("legacy_sealed");
 
                     b.Property<string>("Nonce")
                         .IsRequired()

@@ -7,21 +7,11 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace UserDataApi.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class DataProtectionSeals : Migration
+    public partial class DataProtectionKeys : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<bool>(
-                name: "legacy_sealed",
-                table: "idp_intents",
-                type: "boolean",
-                nullable: false,
-                defaultValue: false);
-
-            // Every row so far was sealed with the key in server_keys; LegacySeals seals them anew at start-up.
-            migrationBuilder.Sql("UPDATE idp_intents SET legacy_sealed = true");
-
             migrationBuilder.CreateTable(
                 name: "data_protection_keys",
                 columns: table => new
@@ -43,10 +33,6 @@ namespace UserDataApi.Persistence.Migrations
         {
             migrationBuilder.DropTable(
                 name: "data_protection_keys");
-
-            migrationBuilder.DropColumn(
-                name: "legacy_sealed",
-                table: "idp_intents");
         }
     }
 }
