@@ -8,9 +8,10 @@ namespace UserDataApi.UserData;
 /// <remarks>
 /// Gets queue here and one loop sends all that are waiting as one batch: a lone get goes out at once, and
 /// under load each batch carries the gets that arrived while the previous one was in the database. A batch
-/// that fails, or outlasts the connection string's command timeout, fails each of its gets. The queue is
-/// bounded (<see cref="DefaultMaxQueuedGets"/>: beyond it a get fails at once), and a get fails once it has
-/// waited the command timeout, queued or sent: a flood, or a database that hangs, delays nobody past that.
+/// that fails, or outlasts the command timeout of its oldest get, fails each of its gets. At most
+/// <see cref="DefaultMaxQueuedGets"/> gets wait (beyond that a get fails at once), and a get fails once it has
+/// waited the connection string's command timeout, queued or sent: a flood, or a database that hangs, delays
+/// nobody past that.
 /// </remarks>
 public sealed class GetBatcher : IAsyncDisposable
 {
@@ -43,9 +44,10 @@ public sealed class GetBatcher : IAsyncDisposable
     private readonly TimeSpan timeout;
     private readonly int maxBatchesInFlight;
     private readonly SemaphoreSlim inFlight;
-    private readonly Channel<Lookup> queue;
+    private readonly int maxQueuedGets;
+    private readonly Channel<Lookup> queue = Channel.CreateUnbounded<Lookup>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task loop;
-    private volatile bool disposed;
+    private int queued;
     private long batches;
     private long lookups;
 
@@ -55,7 +57,7 @@ public sealed class GetBatcher : IAsyncDisposable
 
     internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets)
     {
-        queue = Channel.CreateBounded<Lookup>(new BoundedChannelOptions(maxQueuedGets) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        this.maxQueuedGets = maxQueuedGets;
         this.dataSource = dataSource;
         // Under multiplexing Npgsql may not enforce the command timeout on its own, so the batch does.
         var commandTimeout = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).CommandTimeout;
@@ -68,6 +70,9 @@ public sealed class GetBatcher : IAsyncDisposable
     /// <summary>Batches sent and gets they carried since start (for tests and diagnostics).</summary>
     internal (long Batches, long Lookups) Sent => (Interlocked.Read(ref batches), Interlocked.Read(ref lookups));
 
+    /// <summary>Gets waiting to be sent.</summary>
+    internal int Queued => Volatile.Read(ref queued);
+
     /// <summary>The values visible to <paramref name="clientAppId"/> for <paramref name="keys"/> (distinct), by key.</summary>
     public Task<Dictionary<string, string>> FindAsync(string userId, string identityProvider, string[] keys, string clientAppId, CancellationToken cancellationToken)
     {
@@ -76,12 +81,19 @@ public sealed class GetBatcher : IAsyncDisposable
         {
             return Task.FromResult(new Dictionary<string, string>(StringComparer.Ordinal));
         }
-        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        if (queue.Writer.TryWrite(lookup))
+        // A counter, not a bounded channel: the channel's lock would be taken by every get on the hot path.
+        if (Interlocked.Increment(ref queued) > maxQueuedGets)
         {
-            return lookup.Found.Task.WaitAsync(timeout, cancellationToken);
+            Interlocked.Decrement(ref queued);
+            return Task.FromException<Dictionary<string, string>>(new GetQueueFullException());
         }
-        return Task.FromException<Dictionary<string, string>>(disposed ? new ObjectDisposedException(nameof(GetBatcher)) : new GetQueueFullException());
+        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        if (!queue.Writer.TryWrite(lookup))
+        {
+            Interlocked.Decrement(ref queued);
+            return Task.FromException<Dictionary<string, string>>(new ObjectDisposedException(nameof(GetBatcher)));
+        }
+        return lookup.Found.Task.WaitAsync(cancellationToken);
     }
 
     private async Task RunAsync()
@@ -94,9 +106,16 @@ public sealed class GetBatcher : IAsyncDisposable
             while (queue.Reader.TryPeek(out var next) && (batch.Count == 0 || pairs + next.Keys.Length <= MaxPairsPerBatch))
             {
                 queue.Reader.TryRead(out _);
-                if (next.GaveUp.IsCancellationRequested || (timeout != Timeout.InfiniteTimeSpan && Environment.TickCount64 >= next.Deadline))
+                Interlocked.Decrement(ref queued);
+                if (next.GaveUp.IsCancellationRequested)
                 {
-                    // Its caller has stopped waiting (gone, or past its deadline): nobody reads its answer.
+                    // Its caller has gone: nobody reads its answer.
+                    continue;
+                }
+                if (timeout != Timeout.InfiniteTimeSpan && Environment.TickCount64 >= next.Deadline)
+                {
+                    // It waited (behind batches that hung, say) as long as a get may: it fails, it is not sent.
+                    next.Found.TrySetException(new TimeoutException("the get waited longer than the command timeout"));
                     continue;
                 }
                 batch.Add(next);
@@ -115,11 +134,15 @@ public sealed class GetBatcher : IAsyncDisposable
 
     private async Task SendAsync(List<Lookup> batch, int pairs)
     {
-        using var deadline = new CancellationTokenSource(timeout);
+        // The batch has what is left of its oldest get's time, so that no get waits past its own deadline.
+        var left = timeout == Timeout.InfiniteTimeSpan
+            ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromMilliseconds(Math.Max(1, batch.Min(lookup => lookup.Deadline) - Environment.TickCount64));
+        using var deadline = new CancellationTokenSource(left);
         var query = QueryAsync(batch, pairs, deadline.Token);
         try
         {
-            var found = await query.WaitAsync(timeout);
+            var found = await query.WaitAsync(left);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Found.TrySetResult(found[i]);
@@ -183,7 +206,6 @@ public sealed class GetBatcher : IAsyncDisposable
     /// <summary>Refuses new gets, and returns once the queued ones are answered.</summary>
     public async ValueTask DisposeAsync()
     {
-        disposed = true;
         if (!queue.Writer.TryComplete())
         {
             return;

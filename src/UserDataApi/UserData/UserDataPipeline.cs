@@ -76,6 +76,12 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         {
             return await work(request, caller, cancellationToken);
         }
+        catch (GetQueueFullException)
+        {
+            // Under a flood, one line per refused get would flood the logs too; the answer counter shows the -4s.
+            logger.LogDebug("Get queue full for {Path}", http.Request.Path);
+            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+        }
         catch (Exception exception) when (IsStorageUnavailable(exception, cancellationToken))
         {
             logger.LogWarning("Storage unavailable for {Path}: {Error}", http.Request.Path, exception.Message);
@@ -107,7 +113,7 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
 
     private static bool IsStorageUnavailable(Exception exception, CancellationToken requestAborted) => exception switch
     {
-        NpgsqlException or DbUpdateException or TimeoutException or GetQueueFullException => true,
+        NpgsqlException or DbUpdateException or TimeoutException => true,
         OperationCanceledException => !requestAborted.IsCancellationRequested,
         InvalidOperationException { InnerException: NpgsqlException or TimeoutException } => true,
         _ => false,
