@@ -6,13 +6,7 @@ using UserDataApi.Persistence;
 using UserDataApi.UserData;
 
 var builder = WebApplication.CreateBuilder(args);
-if (StartupSettings.FindError(builder.Configuration, builder.Environment) is { } settingError)
-{
-    Console.Error.WriteLine($"Configuration error: {settingError}");
-    return 1;
-}
-
-builder.ConfigureRequestLimits();
+builder.AddRequestLimits();
 builder.AddStructuredLogs();
 builder.AddTelemetry();
 builder.AddPersistence();
@@ -22,13 +16,16 @@ builder.AddIdentityProviderCatalog();
 builder.AddUserData();
 builder.AddIntents();
 builder.AddHealthEndpoints();
-builder.AddRateLimits();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
+if (app.FindConfigurationError() is { } settingError)
+{
+    Console.Error.WriteLine($"Configuration error: {settingError}");
+    return 1;
+}
 app.UseSecurityHeaders();
 app.UseJsonErrorAnswers();
-app.UseRateLimits();
 app.UseApiDocumentation();
 app.MapHealthEndpoints();
 app.MapUserData();

@@ -1,20 +1,8 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using UserDataApi.Hosting;
 
 namespace UserDataApi.Auth;
-
-/// <summary>The limit on failed authentications (configuration section <c>RateLimiting</c>, beside the intent calls' limits).</summary>
-public sealed class FailedAuthenticationOptions
-{
-    public const string Section = "RateLimiting";
-
-    /// <summary>Unset: on, except in Development.</summary>
-    public bool? Enabled { get; set; }
-
-    public int WindowSeconds { get; set; } = 60;
-
-    public int FailedAuthenticationsPerIp { get; set; } = 100;
-}
 
 /// <summary>
 /// Counts the forged tokens (bad signature, issuer, audience, form: not expired ones) of each IP address in fixed
@@ -27,10 +15,10 @@ public sealed class FailedAuthentications : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _limiter;
 
-    public FailedAuthentications(IOptions<FailedAuthenticationOptions> options, IHostEnvironment environment)
+    public FailedAuthentications(IOptions<RateLimitingOptions> options, IHostEnvironment environment)
     {
         var settings = options.Value;
-        if (!(settings.Enabled ?? !environment.IsDevelopment()))
+        if (!settings.IsEnabled(environment))
         {
             return;
         }

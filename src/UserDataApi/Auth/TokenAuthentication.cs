@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -22,10 +23,8 @@ public static class TokenAuthentication
 
     public static WebApplicationBuilder AddTokenAuthentication(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(AuthOptions.Section);
-        builder.Services.Configure<AuthOptions>(section);
-        var options = section.Get<AuthOptions>() ?? new AuthOptions();
-        var clockSkew = TimeSpan.FromSeconds(options.ClockSkewSeconds);
+        builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         var userJwtsIssuer = builder.Environment.IsDevelopment() && builder.Configuration.GetSection(UserJwtsSection + ":SigningKeys").Exists()
             ? builder.Configuration[UserJwtsSection + ":ValidIssuer"] ?? "dotnet-user-jwts"
             : null;
@@ -36,29 +35,34 @@ public static class TokenAuthentication
             .AddAuthentication()
             .AddPolicyScheme(Scheme, "Bearer token", policy => policy.ForwardDefaultSelector =
                 context => userJwtsIssuer is not null && IssuerOf(context.Request) == userJwtsIssuer ? UserJwtsScheme : AuthorityScheme)
-            .AddJwtBearer(AuthorityScheme, jwt =>
-            {
-                jwt.Authority = options.Authority;
-                jwt.RequireHttpsMetadata = options.RequireHttpsMetadata ?? !builder.Environment.IsDevelopment();
-                jwt.BackchannelTimeout = TimeSpan.FromSeconds(10);
-                jwt.RefreshOnIssuerKeyNotFound = true;
-                jwt.RefreshInterval = TimeSpan.FromSeconds(options.KeyRefreshSeconds);
-                ApplyCommonRules(jwt, clockSkew, AsymmetricAlgorithms);
-                jwt.TokenValidationParameters.ValidIssuer = options.Authority;
-                jwt.TokenValidationParameters.ValidateAudience = !string.IsNullOrEmpty(options.Audience);
-                jwt.TokenValidationParameters.ValidAudience = options.Audience;
-            });
+            .AddJwtBearer(AuthorityScheme, _ => { });
+        // From the validated options, not from configuration read here: a bad setting is then named by
+        // start-up's check instead of failing while services are still being registered.
+        builder.Services.AddOptions<JwtBearerOptions>(AuthorityScheme).Configure<IOptions<AuthOptions>, IHostEnvironment>((jwt, auth, environment) =>
+        {
+            var options = auth.Value;
+            jwt.Authority = options.Authority;
+            jwt.RequireHttpsMetadata = options.HttpsRequired(environment);
+            jwt.BackchannelTimeout = TimeSpan.FromSeconds(10);
+            jwt.RefreshOnIssuerKeyNotFound = true;
+            jwt.RefreshInterval = TimeSpan.FromSeconds(options.KeyRefreshSeconds);
+            ApplyCommonRules(jwt, TimeSpan.FromSeconds(options.ClockSkewSeconds), AsymmetricAlgorithms);
+            jwt.TokenValidationParameters.ValidIssuer = options.Authority;
+            jwt.TokenValidationParameters.ValidateAudience = !string.IsNullOrEmpty(options.Audience);
+            jwt.TokenValidationParameters.ValidAudience = options.Audience;
+        });
 
         if (userJwtsIssuer is not null)
         {
             // The symmetric key is configured explicitly by `dotnet user-jwts`, so HS256 is allowed for this scheme only.
-            authentication.AddJwtBearer(UserJwtsScheme, jwt => ApplyCommonRules(jwt, clockSkew, [SecurityAlgorithms.HmacSha256]));
+            authentication.AddJwtBearer(UserJwtsScheme, _ => { });
+            builder.Services.AddOptions<JwtBearerOptions>(UserJwtsScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+                ApplyCommonRules(jwt, TimeSpan.FromSeconds(auth.Value.ClockSkewSeconds), [SecurityAlgorithms.HmacSha256]));
         }
 
         builder.Services.AddSingleton<TokenChecker>();
-        builder.Services.Configure<FailedAuthenticationOptions>(builder.Configuration.GetSection(FailedAuthenticationOptions.Section));
         builder.Services.AddSingleton<FailedAuthentications>();
-        if (string.IsNullOrEmpty(options.Audience) && !builder.Environment.IsDevelopment())
+        if (!builder.Environment.IsDevelopment())
         {
             builder.Services.AddHostedService<UnsetAudienceWarning>();
         }
@@ -147,10 +151,14 @@ public static class TokenAuthentication
 /// Says once, at start-up, that any token of the authority is accepted: without <c>Auth:Audience</c>, a token the
 /// authority issued for another service (whose operators could replay it here) passes as well.
 /// </summary>
-internal sealed class UnsetAudienceWarning(ILogger<UnsetAudienceWarning> logger) : IHostedService
+internal sealed class UnsetAudienceWarning(IOptions<AuthOptions> options, ILogger<UnsetAudienceWarning> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!string.IsNullOrEmpty(options.Value.Audience))
+        {
+            return Task.CompletedTask;
+        }
         logger.LogWarning("Auth:Audience is not set: tokens the authority issued for any other service are accepted too; set it to this API's audience");
         return Task.CompletedTask;
     }

@@ -1,7 +1,16 @@
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace UserDataApi.Hosting;
+
+/// <summary>Whether <c>/swagger</c> is served (configuration section <c>Swagger</c>).</summary>
+public sealed class SwaggerOptions
+{
+    public const string Section = "Swagger";
+
+    public bool Enabled { get; set; } = true;
+}
 
 /// <summary>The OpenAPI document and Swagger UI at <c>/swagger</c>, unless <c>Swagger:Enabled</c> is false (SPEC §6).</summary>
 public static class ApiDocumentation
@@ -10,6 +19,7 @@ public static class ApiDocumentation
 
     public static WebApplicationBuilder AddApiDocumentation(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<SwaggerOptions>().Bind(builder.Configuration.GetSection(SwaggerOptions.Section)).ValidateOnStart();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddSwaggerGen(swagger =>
         {
@@ -43,7 +53,7 @@ public static class ApiDocumentation
 
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
-        if (!app.Configuration.GetValue("Swagger:Enabled", true))
+        if (!app.Services.GetRequiredService<IOptions<SwaggerOptions>>().Value.Enabled)
         {
             return app;
         }

@@ -1,30 +1,43 @@
-using UserDataApi.Intents;
-using UserDataApi.UserData;
+using Microsoft.AspNetCore.Diagnostics;
 
 namespace UserDataApi.Hosting;
+
+/// <summary>
+/// What an API family answers when one of its endpoints fails unexpectedly, in that family's own shape. A family
+/// attaches it to its routes as endpoint metadata (<see cref="ErrorAnswers.WithErrorAnswer{TBuilder}"/>).
+/// </summary>
+public interface IErrorAnswer
+{
+    Task WriteAsync(HttpContext context);
+}
 
 /// <summary>The last line of defence: an unexpected failure still gets a JSON answer of the contract, never a 500 page.</summary>
 public static class ErrorAnswers
 {
-    public static WebApplicationBuilder ConfigureRequestLimits(this WebApplicationBuilder builder)
-    {
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JsonRequestBody.MaxBytes);
-        return builder;
-    }
+    public static TBuilder WithErrorAnswer<TBuilder>(this TBuilder endpoints, IErrorAnswer answer) where TBuilder : IEndpointConventionBuilder =>
+        endpoints.WithMetadata(answer);
 
     public static WebApplication UseJsonErrorAnswers(this WebApplication app)
     {
         app.UseExceptionHandler(failed => failed.Run(async context =>
         {
-            if (context.Request.Path.StartsWithSegments("/user-data"))
+            // The handler runs with the endpoint cleared; the feature still names the one that failed.
+            var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+            if (endpoint?.Metadata.GetMetadata<IErrorAnswer>() is { } answer)
             {
-                context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCode.ServiceTemporarilyNotValid);
-                context.Response.StatusCode = StatusCodes.Status200OK;
-                await context.Response.WriteAsJsonAsync(new { result = (int)ResultCode.ServiceTemporarilyNotValid });
+                await answer.WriteAsync(context);
                 return;
             }
-            await IntentErrors.Unavailable("service temporarily unavailable").ExecuteAsync(context);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsJsonAsync(new ServiceUnavailable("service temporarily unavailable"), HostingJsonContext.Default.ServiceUnavailable);
         }));
         return app;
     }
 }
+
+/// <summary>The answer of a failure outside any API family.</summary>
+public sealed record ServiceUnavailable(string Error);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ServiceUnavailable))]
+internal sealed partial class HostingJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -3,13 +3,12 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using UserDataApi.UserData;
 
 namespace UserDataApi.Hosting;
 
 /// <summary>
-/// OpenTelemetry traces and metrics for ASP.NET Core, HttpClient and Npgsql, plus the user-data
-/// answer counts (<see cref="UserDataMetrics"/>), exported with logs over OTLP, when
+/// OpenTelemetry traces and metrics for ASP.NET Core, HttpClient and Npgsql, plus the meters the API families
+/// add (<c>ConfigureOpenTelemetryMeterProvider</c>), exported with logs over OTLP, when
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the other standard <c>OTEL_*</c> variables apply too).
 /// </summary>
 public static class Telemetry
@@ -34,8 +33,7 @@ public static class Telemetry
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddNpgsqlInstrumentation()
-                .AddMeter(UserDataMetrics.MeterName))
+                .AddNpgsqlInstrumentation())
             .WithLogging()
             .UseOtlpExporter();
         return builder;

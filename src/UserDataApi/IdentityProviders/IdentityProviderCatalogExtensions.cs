@@ -4,7 +4,8 @@ public static class IdentityProviderCatalogExtensions
 {
     public static WebApplicationBuilder AddIdentityProviderCatalog(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<IdentityProvidersOptions>(builder.Configuration.GetSection(IdentityProvidersOptions.Section));
+        builder.Services.AddOptions<IdentityProvidersOptions>().Bind(builder.Configuration.GetSection(IdentityProvidersOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IdentityProvidersOptions>, IdentityProvidersOptionsValidator>();
         builder.Services.AddHttpClient(IdentityProviderCatalogLoader.HttpClientName, client =>
         {
             client.Timeout = TimeSpan.FromSeconds(10);

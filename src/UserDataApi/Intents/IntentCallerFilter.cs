@@ -6,7 +6,7 @@ namespace UserDataApi.Intents;
 /// Every intent and link call needs a valid bearer token with <c>Intents:Scope</c>: 401 without one,
 /// 403 without the scope, in the gateway's error shape.
 /// </summary>
-public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes) : IEndpointFilter
+public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes, IntentRateLimits limits) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -14,10 +14,13 @@ public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes)
         return check switch
         {
             { Caller: null, Status: TokenStatus.AuthorityUnavailable } => IntentErrors.Unavailable("the token authority cannot be reached"),
-            { Caller: null, Status: TokenStatus.TooManyFailures, RetryAfter: var retryAfter } => IntentErrors.TooManyFailures(context.HttpContext, retryAfter),
+            { Caller: null, Status: TokenStatus.TooManyFailures, RetryAfter: var retryAfter } =>
+                IntentErrors.TooManyRequests(context.HttpContext, retryAfter, "too many failed authentications from this address"),
             { Caller: null, Status: TokenStatus.Expired } => IntentErrors.Unauthenticated("the token has expired"),
             { Caller: null } => IntentErrors.Unauthenticated("a valid bearer token is required"),
             { Caller: { } caller } when !caller.Scopes.Covers(scopes.Required) => IntentErrors.PermissionDenied($"the token lacks the scope '{scopes.Required}'"),
+            { Caller: { } caller } when limits.RefuseClientApp(caller.ClientAppId) is { } retryAfter =>
+                IntentErrors.TooManyRequests(context.HttpContext, retryAfter, "too many requests"),
             _ => await next(context),
         };
     }

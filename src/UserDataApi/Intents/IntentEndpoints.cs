@@ -12,7 +12,8 @@ public static class IntentEndpoints
     public static WebApplicationBuilder AddIntents(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(IntentsOptions.Section);
-        builder.Services.Configure<IntentsOptions>(section);
+        builder.Services.AddOptions<IntentsOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IntentsOptions>, IntentsOptionsValidator>();
         // Operators often write a list as one environment variable: "https://a.example https://b.example".
         builder.Services.PostConfigure<IntentsOptions>(options => options.AllowedRedirectOrigins.AddRange(
             (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
@@ -22,6 +23,7 @@ public static class IntentEndpoints
         builder.Services.AddSingleton<ExternalProviders>();
         builder.Services.AddSingleton<IntentSecrets>();
         builder.Services.AddSingleton<IntentScopes>();
+        builder.Services.AddSingleton<IntentRateLimits>();
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
         builder.Services.AddHostedService<IntentSweeper>();
@@ -30,8 +32,8 @@ public static class IntentEndpoints
 
     public static IEndpointRouteBuilder MapIntents(this IEndpointRouteBuilder app)
     {
-        var intents = app.MapGroup("/v2/idp_intents").WithTags("Identity-provider intents").AddEndpointFilter<IntentCallerFilter>()
-            .RequireRateLimiting(RateLimits.Intents);
+        var intents = app.MapGroup("/v2/idp_intents").WithTags("Identity-provider intents").AddEndpointFilter<IntentAddressLimitFilter>().AddEndpointFilter<IntentCallerFilter>()
+            .WithErrorAnswer(IntentErrorAnswer.Instance);
         intents.MapPost("", StartAsync)
             .WithName("StartIdentityProviderIntent")
             .WithSummary("Start an intent: returns the provider's authorization URL")
@@ -43,8 +45,8 @@ public static class IntentEndpoints
             .WithDescription("Errors: 400 intent not succeeded, expired or already consumed; 401; 403 wrong token or scope; 404 unknown intent.")
             .WithJsonRequestBody<RetrieveIntentRequest>();
 
-        var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentCallerFilter>()
-            .RequireRateLimiting(RateLimits.Intents);
+        var links = app.MapGroup("/v2/users/{userId}/links").WithTags("Identity-provider links").AddEndpointFilter<IntentAddressLimitFilter>().AddEndpointFilter<IntentCallerFilter>()
+            .WithErrorAnswer(IntentErrorAnswer.Instance);
         const string linksOwner = "Only the user itself (the token's `sub` is `userId`) or a token with `Intents:AdminScope` may call it; anyone else: 403.";
         links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user")
             .WithDescription(linksOwner + " Errors: 400 missing idpId/userId, 401, 403, 404 unknown idpId, 409 the provider account is already linked.")
@@ -60,7 +62,8 @@ public static class IntentEndpoints
         app.MapMethods(CallbackPath, [HttpMethods.Get, HttpMethods.Post], CallbackAsync)
             .WithTags("Identity-provider intents")
             .WithName("IdentityProviderCallback")
-            .RequireRateLimiting(RateLimits.Intents)
+            .AddEndpointFilter<IntentAddressLimitFilter>()
+            .WithErrorAnswer(IntentErrorAnswer.Instance)
             .WithSummary("Where providers send the browser back (code/state or error); redirects to the intent's success or failure URL");
         return app;
     }

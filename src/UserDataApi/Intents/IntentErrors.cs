@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using UserDataApi.Hosting;
 
 namespace UserDataApi.Intents;
 
@@ -14,13 +15,21 @@ public static class IntentErrors
     public static JsonHttpResult<GatewayError> ResourceExhausted(string message) => Error(StatusCodes.Status429TooManyRequests, 8, message);
     public static JsonHttpResult<GatewayError> Unavailable(string message) => Error(StatusCodes.Status503ServiceUnavailable, 14, message);
 
-    /// <summary>429 with <c>Retry-After</c>: the caller's address has failed to authenticate too often.</summary>
-    public static JsonHttpResult<GatewayError> TooManyFailures(HttpContext http, TimeSpan? retryAfter)
+    /// <summary>429 with <c>Retry-After</c> (whole seconds, at least 1).</summary>
+    public static JsonHttpResult<GatewayError> TooManyRequests(HttpContext http, TimeSpan? retryAfter, string message)
     {
         http.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter?.TotalSeconds ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return ResourceExhausted("too many failed authentications from this address");
+        return ResourceExhausted(message);
     }
 
     private static JsonHttpResult<GatewayError> Error(int status, int code, string message) =>
         TypedResults.Json(new GatewayError(code, message, []), IntentJsonContext.Default.GatewayError, statusCode: status);
+}
+
+/// <summary>An intent endpoint's answer to a failure nothing else caught: 503 unavailable, in the gateway's error shape.</summary>
+public sealed class IntentErrorAnswer : IErrorAnswer
+{
+    public static readonly IntentErrorAnswer Instance = new();
+
+    public Task WriteAsync(HttpContext context) => IntentErrors.Unavailable("service temporarily unavailable").ExecuteAsync(context);
 }

@@ -1,3 +1,8 @@
+using Microsoft.Extensions.Options;
+using UserDataApi.Auth;
+using UserDataApi.Hosting;
+using UserDataApi.Persistence;
+
 namespace UserDataApi.Intents;
 
 /// <summary>Identity-provider intents (configuration section <c>Intents</c>, SPEC §4).</summary>
@@ -56,4 +61,74 @@ public sealed class ProviderOptions
     public int TimeoutSeconds { get; set; } = 10;
 
     public bool IsOidc => string.Equals(Type, OidcType, StringComparison.OrdinalIgnoreCase);
+
+    public bool IsOAuth => string.Equals(Type, OAuthType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether the user is sent to the provider and back to <c>/idps/callback</c>.</summary>
+    public bool IsRedirectFlow => IsOidc || IsOAuth;
+}
+
+/// <summary>
+/// The rules of SPEC §4 and §5 for <c>Intents</c>, each provider's included, and the two that span sections:
+/// outside Development, redirect-flow providers need <c>Intents:PublicBaseUrl</c> (the callback URL must not follow the
+/// request's Host header) and any provider needs <c>DataProtection:Certificate</c> (the keys that seal provider tokens
+/// must not lie in clear beside them).
+/// </summary>
+internal sealed class IntentsOptionsValidator(IOptions<KeyRingOptions> keyRing, IConfiguration configuration, IHostEnvironment environment)
+    : IValidateOptions<IntentsOptions>
+{
+    private const string Prefix = IntentsOptions.Section + ":";
+
+    public ValidateOptionsResult Validate(string? name, IntentsOptions options)
+    {
+        var development = environment.IsDevelopment();
+        var failures = new List<string?>
+        {
+            SettingRules.AbsoluteHttpUrl(Prefix + nameof(IntentsOptions.PublicBaseUrl), options.PublicBaseUrl),
+            SettingRules.AtLeast(Prefix + nameof(IntentsOptions.LifetimeSeconds), options.LifetimeSeconds, 1),
+            SettingRules.Between(Prefix + nameof(IntentsOptions.SweepSeconds), options.SweepSeconds, 1, 86_400),
+            SettingRules.NotBlank(Prefix + nameof(IntentsOptions.Scope), options.Scope),
+            SettingRules.NotBlank(Prefix + nameof(IntentsOptions.AdminScope), options.AdminScope),
+            // An admin scope that every intents token already has would make every caller an administrator of every user's links.
+            ScopeSet.Parse(options.Scope).Covers(ScopeSet.Parse(options.AdminScope))
+                ? $"{Prefix}{nameof(IntentsOptions.AdminScope)} must name a scope that {Prefix}{nameof(IntentsOptions.Scope)} does not already require, not '{options.AdminScope}'."
+                : null,
+        };
+        // The binder drops a provider a setting of which is not of its type: those are named from configuration itself.
+        foreach (var section in configuration.GetSection(Prefix + nameof(IntentsOptions.Providers)).GetChildren())
+        {
+            failures.Add(SettingRules.OfType<int>(configuration, $"{section.Path}:{nameof(ProviderOptions.TimeoutSeconds)}"));
+            failures.Add(SettingRules.OfType<bool>(configuration, $"{section.Path}:{nameof(ProviderOptions.RequireHttpsMetadata)}"));
+        }
+        failures.AddRange(options.Providers.SelectMany(provider => ProviderFailures($"{Prefix}{nameof(IntentsOptions.Providers)}:{provider.Key}", provider.Value)));
+        if (!development && options.Providers.Values.Any(p => p.IsRedirectFlow) && string.IsNullOrWhiteSpace(options.PublicBaseUrl))
+        {
+            failures.Add($"{Prefix}{nameof(IntentsOptions.PublicBaseUrl)} is required when an oidc or oauth provider is configured: providers redirect to {{PublicBaseUrl}}/idps/callback.");
+        }
+        if (!development && options.Providers.Count > 0 && !keyRing.Value.IsPersistent)
+        {
+            failures.Add($"{KeyRingOptions.Section}:Certificate:Path is required when Intents:Providers are configured: the certificate protects the keys that seal provider tokens.");
+        }
+        return SettingRules.Result(failures);
+    }
+
+    private static IEnumerable<string?> ProviderFailures(string key, ProviderOptions provider)
+    {
+        yield return SettingRules.Required($"{key}:{nameof(ProviderOptions.ClientId)}", provider.ClientId);
+        yield return SettingRules.AtLeast($"{key}:{nameof(ProviderOptions.TimeoutSeconds)}", provider.TimeoutSeconds, 1);
+        if (provider.IsOidc)
+        {
+            yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.Issuer)}", provider.Issuer, required: true);
+        }
+        else if (provider.IsOAuth)
+        {
+            yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.AuthorizationEndpoint)}", provider.AuthorizationEndpoint, required: true);
+            yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.TokenEndpoint)}", provider.TokenEndpoint, required: true);
+            yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.UserInfoEndpoint)}", provider.UserInfoEndpoint, required: true);
+        }
+        else
+        {
+            yield return $"{key}:{nameof(ProviderOptions.Type)} must be '{ProviderOptions.OidcType}' or '{ProviderOptions.OAuthType}', not '{provider.Type}'.";
+        }
+    }
 }

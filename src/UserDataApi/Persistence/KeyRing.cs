@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using UserDataApi.Hosting;
 
 namespace UserDataApi.Persistence;
 
@@ -59,6 +60,30 @@ public sealed class KeyRingOptions
     public bool IsPersistent => !string.IsNullOrWhiteSpace(Certificate?.Path);
 }
 
+internal sealed class KeyRingOptionsValidator : IValidateOptions<KeyRingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KeyRingOptions options)
+    {
+        var certificates = options.PreviousCertificates
+            .Select((certificate, index) => (Key: $"{KeyRingOptions.Section}:PreviousCertificates:{index}", Certificate: (CertificateFile?)certificate))
+            .Prepend((Key: $"{KeyRingOptions.Section}:Certificate", Certificate: options.Certificate));
+        return SettingRules.Result(certificates.Where(c => !string.IsNullOrWhiteSpace(c.Certificate?.Path)).Select(c => Unreadable(c.Key, c.Certificate!)));
+    }
+
+    private static string? Unreadable(string key, CertificateFile file)
+    {
+        try
+        {
+            file.Load().Dispose();
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            return $"{key}:Path: no certificate with an RSA private key can be read from '{file.Path}' ({exception.Message}).";
+        }
+    }
+}
+
 /// <summary>One Data Protection key, as XML (its secret encrypted by the configured certificate).</summary>
 public sealed class DataProtectionKeyRow
 {
@@ -83,10 +108,13 @@ public static class KeyRing
     public static WebApplicationBuilder AddKeyRing(this WebApplicationBuilder builder)
     {
         var section = builder.Configuration.GetSection(KeyRingOptions.Section);
-        builder.Services.Configure<KeyRingOptions>(section);
+        builder.Services.AddOptions<KeyRingOptions>().Bind(section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<KeyRingOptions>, KeyRingOptionsValidator>();
         var settings = section.Get<KeyRingOptions>() ?? new KeyRingOptions();
         var protection = builder.Services.AddDataProtection().SetApplicationName(ApplicationName);
-        if (!settings.IsPersistent)
+        // A certificate that cannot be read is named by start-up's check (KeyRingOptionsValidator), which stops the
+        // server before anything seals; until then the ring is left in memory.
+        if (!settings.IsPersistent || TryLoad(settings) is not var (certificate, previous))
         {
             protection.UseEphemeralDataProtectionProvider();
             return builder;
@@ -95,13 +123,25 @@ public static class KeyRing
         var connectionString = builder.Configuration.GetConnectionString(PersistenceExtensions.ConnectionStringName) ?? "";
         builder.Services.AddSingleton(_ => new KeyRingTable(connectionString));
         builder.Services.AddOptions<KeyManagementOptions>().Configure<KeyRingTable>((options, table) => options.XmlRepository = table);
-        protection.ProtectKeysWithCertificate(settings.Certificate!.Load());
-        protection.UnprotectKeysWithAnyCertificate([.. settings.PreviousCertificates.Where(c => !string.IsNullOrWhiteSpace(c.Path)).Select(c => c.Load())]);
+        protection.ProtectKeysWithCertificate(certificate);
+        protection.UnprotectKeysWithAnyCertificate(previous);
         // Two instances starting on an empty ring would each make a key of their own, and neither could open the
         // other's seals until its ring is read again: keys are made under a lock instead (KeyRingMaintenance).
         protection.DisableAutomaticKeyGeneration();
         builder.Services.AddHostedService<KeyRingMaintenance>();
         return builder;
+    }
+
+    private static (X509Certificate2 Certificate, X509Certificate2[] Previous)? TryLoad(KeyRingOptions settings)
+    {
+        try
+        {
+            return (settings.Certificate!.Load(), [.. settings.PreviousCertificates.Where(c => !string.IsNullOrWhiteSpace(c.Path)).Select(c => c.Load())]);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 }
 

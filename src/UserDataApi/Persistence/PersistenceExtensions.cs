@@ -11,6 +11,14 @@ public static class PersistenceExtensions
     public static WebApplicationBuilder AddPersistence(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName) ?? "";
+        builder.Services.AddOptions<DatabaseOptions>()
+            .Configure(options =>
+            {
+                options.ConnectionString = connectionString;
+                options.MigrateOnStartup = builder.Configuration.GetValue<bool?>($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.MigrateOnStartup)}");
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         builder.Services.AddSingleton(_ => BuildDataSource(connectionString, Environment.GetEnvironmentVariable("PGOPTIONS")));
         builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
@@ -61,7 +69,7 @@ public static class PersistenceExtensions
     /// </summary>
     public static async Task<bool> MigrateDatabaseIfConfiguredAsync(this WebApplication app)
     {
-        var migrate = app.Configuration.GetValue<bool?>("Database:MigrateOnStartup") ?? app.Environment.IsDevelopment();
+        var migrate = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.MigrateOnStartup ?? app.Environment.IsDevelopment();
         if (!migrate)
         {
             return true;

@@ -2,6 +2,7 @@ using System.Text;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using UserDataApi.Auth;
 using UserDataApi.Hosting;
 
@@ -12,10 +13,12 @@ public static class UserDataEndpoints
 {
     public static WebApplicationBuilder AddUserData(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<UserDataOptions>(builder.Configuration.GetSection(UserDataOptions.Section));
+        builder.Services.AddOptions<UserDataOptions>().Bind(builder.Configuration.GetSection(UserDataOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<UserDataOptions>, UserDataOptionsValidator>();
         builder.Services.AddSingleton<UserDataPipeline>();
         builder.Services.AddSingleton<GetBatcher>();
         builder.Services.AddSingleton<UserDataMetrics>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(UserDataMetrics.MeterName));
         builder.Services.AddSingleton<UserDataScopes>();
         builder.Services.AddScoped<UserDataStore>();
         builder.Services.AddSingleton<SearchCursor>();
@@ -35,6 +38,7 @@ public static class UserDataEndpoints
         var group = app.MapGroup("/user-data/by-idp").WithTags("User data by identity provider");
 
         group.MapPost("/set", SetAsync)
+            .WithErrorAnswer(new UserDataErrorAnswer<SetResponse>())
             .WithName("UserDataSet")
             .WithSummary("Create or replace a value")
             .WithDescription(Describe(
@@ -45,6 +49,7 @@ public static class UserDataEndpoints
             .WithJsonRequestBody<SetRequest>();
 
         group.MapPost("/get", GetAsync)
+            .WithErrorAnswer(new UserDataErrorAnswer<GetResponse>())
             .WithName("UserDataGet")
             .WithSummary("Read values by key")
             .WithDescription(Describe(
@@ -55,6 +60,7 @@ public static class UserDataEndpoints
             .WithJsonRequestBody<GetRequest>();
 
         group.MapPost("/list-get", ListGetAsync)
+            .WithErrorAnswer(new UserDataErrorAnswer<ListGetResponse>())
             .WithName("UserDataListGet")
             .WithSummary("List the caller's own keys")
             .WithDescription(Describe(
@@ -64,6 +70,7 @@ public static class UserDataEndpoints
             .WithJsonRequestBody<ListGetRequest>();
 
         group.MapPost("/shared-list-get", SharedListGetAsync)
+            .WithErrorAnswer(new UserDataErrorAnswer<SharedListGetResponse>())
             .WithName("UserDataSharedListGet")
             .WithSummary("List other client apps' public keys, a page at a time")
             .WithDescription(Describe(
@@ -75,6 +82,7 @@ public static class UserDataEndpoints
             .WithJsonRequestBody<SharedListGetRequest>();
 
         group.MapPost("/delete", DeleteAsync)
+            .WithErrorAnswer(new UserDataErrorAnswer<DeleteResponse>())
             .WithName("UserDataDelete")
             .WithSummary("Remove the caller's own keys")
             .WithDescription(Describe(

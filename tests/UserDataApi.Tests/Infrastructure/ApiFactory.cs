@@ -17,12 +17,13 @@ public sealed class ApiFactory(
     string connectionString,
     IReadOnlyDictionary<string, string?>? settings = null,
     LogCapture? logs = null,
-    Action<IServiceCollection>? services = null)
+    Action<IServiceCollection>? services = null,
+    string environment = "Production")
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:UserData", connectionString);
         builder.UseSetting("Auth:Authority", authority.Issuer);
         builder.UseSetting("Auth:RequireHttpsMetadata", "false");

@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization.Metadata;
+using UserDataApi.Hosting;
+
+namespace UserDataApi.UserData;
+
+/// <summary>
+/// A user-data endpoint's answer to a failure nothing else caught: -4 in the endpoint's own shape (every array
+/// present, as the Kotlin and Swift SDKs decode them), HTTP 200. The request's <c>request_id</c> is not known here;
+/// <see cref="UserDataPipeline"/> answers every failure it can reach with it.
+/// </summary>
+public sealed class UserDataErrorAnswer<TResponse> : IErrorAnswer where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+{
+    private static readonly JsonTypeInfo<TResponse> Type = (JsonTypeInfo<TResponse>)UserDataJsonContext.Default.GetTypeInfo(typeof(TResponse))!;
+
+    public async Task WriteAsync(HttpContext context)
+    {
+        context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCode.ServiceTemporarilyNotValid);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        await context.Response.WriteAsJsonAsync(TResponse.Answer(null, ResultCode.ServiceTemporarilyNotValid), Type);
+    }
+}
