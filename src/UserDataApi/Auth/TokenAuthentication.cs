@@ -87,7 +87,7 @@ public static class TokenAuthentication
     private static Task CheckLifetimeAndCaller(TokenValidatedContext context, TimeSpan clockSkew)
     {
         var token = context.SecurityToken;
-        var now = DateTime.UtcNow;
+        var now = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         if (IsNotAnAccessToken(token))
         {
             // Checked first, so that an expired ID token is "invalid", never "expired": refreshing it will not help.

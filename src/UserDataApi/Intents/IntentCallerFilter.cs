@@ -11,18 +11,7 @@ public sealed class IntentCallerFilter(TokenChecker tokens, IntentScopes scopes,
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var check = await tokens.CheckAsync(context.HttpContext);
-        return check switch
-        {
-            { Caller: null, Status: TokenStatus.AuthorityUnavailable } => IntentErrors.Unavailable("the token authority cannot be reached"),
-            { Caller: null, Status: TokenStatus.TooManyFailures, RetryAfter: var retryAfter } =>
-                IntentErrors.TooManyRequests(context.HttpContext, retryAfter, "too many failed authentications from this address"),
-            { Caller: null, Status: TokenStatus.Expired } => IntentErrors.Unauthenticated("the token has expired"),
-            { Caller: null } => IntentErrors.Unauthenticated("a valid bearer token is required"),
-            { Caller: { } caller } when !caller.Scopes.Covers(scopes.Required) => IntentErrors.PermissionDenied($"the token lacks the scope '{scopes.Required}'"),
-            { Caller: { } caller } when limits.RefuseClientApp(caller.ClientAppId) is { } retryAfter =>
-                IntentErrors.TooManyRequests(context.HttpContext, retryAfter, "too many requests"),
-            _ => await next(context),
-        };
+        return scopes.Refusal(check, limits) is { } refusal ? refusal.ToRest(context.HttpContext) : await next(context);
     }
 }
 
@@ -32,6 +21,18 @@ public sealed class IntentScopes(Microsoft.Extensions.Options.IOptions<IntentsOp
     public ScopeSet Required { get; } = ScopeSet.Parse(options.Value.Scope);
 
     public ScopeSet LinksAdmin { get; } = ScopeSet.Parse(options.Value.AdminScope);
+
+    /// <summary>Why a call with this token is refused before its own work, on any transport; null when it may go on.</summary>
+    public IntentError? Refusal(TokenCheck check, IntentRateLimits limits) => check switch
+    {
+        { Caller: null, Status: TokenStatus.AuthorityUnavailable } => IntentFailures.AuthorityUnavailable(),
+        { Caller: null, Status: TokenStatus.TooManyFailures, RetryAfter: var retryAfter } => IntentFailures.TooManyFailedAuthentications(retryAfter),
+        { Caller: null, Status: TokenStatus.Expired } => IntentFailures.TokenExpired(),
+        { Caller: null } => IntentFailures.Unauthenticated("a valid bearer token is required"),
+        { Caller: { } caller } when !caller.Scopes.Covers(Required) => IntentFailures.ScopeMissing(Required.ToString()),
+        { Caller: { } caller } when limits.RefuseClientApp(caller.ClientAppId) is { } retryAfter => IntentFailures.TooManyRequests(retryAfter),
+        _ => null,
+    };
 
     /// <summary>A caller manages its own links (its <c>sub</c> is the user), or anyone's with the administrative scope.</summary>
     public bool MayManageLinksOf(Caller caller, string userId) =>

@@ -1,4 +1,7 @@
+using System.Text.Json.Serialization.Metadata;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using UserDataApi.Hosting;
 using UserDataApi.Persistence;
 
@@ -13,7 +16,7 @@ public static class IntentEndpoints
     {
         var section = builder.Configuration.GetSection(IntentsOptions.Section);
         builder.Services.AddOptions<IntentsOptions>().Bind(section).ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IntentsOptions>, IntentsOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<IntentsOptions>, IntentsOptionsValidator>();
         // Operators often write a list as one environment variable: "https://a.example https://b.example".
         builder.Services.PostConfigure<IntentsOptions>(options => options.AllowedRedirectOrigins.AddRange(
             (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
@@ -26,6 +29,9 @@ public static class IntentEndpoints
         builder.Services.AddSingleton<IntentRateLimits>();
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
+        builder.Services.AddSingleton<IValidator<StartIntentRequest>, StartIntentRequestValidator>();
+        builder.Services.AddSingleton<IValidator<AddLinkRequest>, AddLinkRequestValidator>();
+        builder.Services.AddSingleton<IValidator<ListLinksRequest>, ListLinksRequestValidator>();
         builder.Services.AddHostedService<IntentSweeper>();
         return builder;
     }
@@ -54,8 +60,7 @@ public static class IntentEndpoints
         links.MapPost("/_search", ListLinksAsync).WithName("ListIDPLinks").WithSummary("List a user's provider links")
             .WithDescription(linksOwner + " Errors: 400 offset/limit out of range, 401, 403.")
             .WithJsonRequestBody<ListLinksRequest>();
-        links.MapDelete("/{idpId}/{linkedUserId}", (string userId, string idpId, string linkedUserId, IntentLinks store, HttpContext http) =>
-                store.RemoveAsync(IntentScopes.CallerOf(http), userId, idpId, linkedUserId, http.RequestAborted))
+        links.MapDelete("/{idpId}/{linkedUserId}", RemoveLinkAsync)
             .WithName("RemoveIDPLink").WithSummary("Remove a provider link")
             .WithDescription(linksOwner + " Errors: 401, 403, 404 no such link.");
 
@@ -68,39 +73,39 @@ public static class IntentEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
+    // The REST gateway's handlers: each reads its body, hands a plain request to the application layer
+    // (IntentFlow, IntentLinks) and maps the outcome to HTTP.
+
+    private static Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(HttpContext http, IntentFlow flow, IOptions<IntentsOptions> options) =>
+        WithBodyAsync(http, IntentJsonContext.Default.StartIntentRequest,
+            request => flow.StartAsync(IntentScopes.CallerOf(http), request, RedirectUri(http, options.Value), http.RequestAborted));
+
+    private static Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(string idpIntentId, HttpContext http, IntentFlow flow) =>
+        WithBodyAsync(http, IntentJsonContext.Default.RetrieveIntentRequest,
+            request => flow.RetrieveAsync(IntentScopes.CallerOf(http), idpIntentId, request, http.RequestAborted));
+
+    private static Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddLinkAsync(string userId, HttpContext http, IntentLinks store) =>
+        WithBodyAsync(http, IntentJsonContext.Default.AddLinkRequest,
+            request => store.AddAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted));
+
+    private static Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListLinksAsync(string userId, HttpContext http, IntentLinks store) =>
+        WithBodyAsync(http, IntentJsonContext.Default.ListLinksRequest,
+            request => store.ListAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted), whenEmpty: () => new ListLinksRequest());
+
+    private static async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> RemoveLinkAsync(
+        string userId, string idpId, string linkedUserId, HttpContext http, IntentLinks store) =>
+        (await store.RemoveAsync(IntentScopes.CallerOf(http), userId, idpId, linkedUserId, http.RequestAborted)).ToRest();
+
+    /// <summary>Reads the body as <typeparamref name="TRequest"/> (SPEC §7: JSON, at most 1 MiB), then runs the call with it.</summary>
+    private static async Task<Results<Ok<TResponse>, JsonHttpResult<GatewayError>>> WithBodyAsync<TRequest, TResponse>(
+        HttpContext http, JsonTypeInfo<TRequest> type, Func<TRequest, Task<IntentOutcome<TResponse>>> call, Func<TRequest>? whenEmpty = null)
+        where TRequest : class
     {
-        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.StartIntentRequest, http.RequestAborted);
-        return request is null
-            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await flow.StartAsync(IntentScopes.CallerOf(http), request, RedirectUri(http, options.Value), http.RequestAborted);
+        var request = await JsonRequestBody.ReadAsync(http.Request, type, http.RequestAborted, whenEmpty);
+        return request is null ? IntentFailures.InvalidBody().ToRest() : (await call(request)).ToRest();
     }
 
-    private static async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(string idpIntentId, HttpContext http, IntentFlow flow)
-    {
-        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.RetrieveIntentRequest, http.RequestAborted);
-        return request is null
-            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await flow.RetrieveAsync(IntentScopes.CallerOf(http), idpIntentId, request, http.RequestAborted);
-    }
-
-    private static async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddLinkAsync(string userId, HttpContext http, IntentLinks store)
-    {
-        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.AddLinkRequest, http.RequestAborted);
-        return request is null
-            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await store.AddAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted);
-    }
-
-    private static async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListLinksAsync(string userId, HttpContext http, IntentLinks store)
-    {
-        var request = await JsonRequestBody.ReadAsync(http.Request, IntentJsonContext.Default.ListLinksRequest, http.RequestAborted, whenEmpty: () => new ListLinksRequest());
-        return request is null
-            ? IntentErrors.InvalidArgument("the body must be a JSON object of at most 1 MiB")
-            : await store.ListAsync(IntentScopes.CallerOf(http), userId, request, http.RequestAborted);
-    }
-
-    private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, Microsoft.Extensions.Options.IOptions<IntentsOptions> options)
+    private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, IOptions<IntentsOptions> options)
     {
         IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> values = http.Request.Query;
         if (http.Request.HasFormContentType)
@@ -112,18 +117,19 @@ public static class IntentEndpoints
             // A form over its limits, or a body that does not arrive whole (BadHttpRequestException is an IOException).
             catch (Exception exception) when (exception is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested)
             {
-                return IntentErrors.InvalidArgument("the callback's form cannot be read");
+                return IntentFailures.CallbackUnreadable("the callback's form cannot be read").ToRest();
             }
         }
         var parameters = values.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         if (!parameters.Values.All(StoredText.IsStorable))
         {
-            return IntentErrors.InvalidArgument("callback parameters must not hold NUL");
+            return IntentFailures.CallbackUnreadable("callback parameters must not hold NUL").ToRest();
         }
         var callback = new CallbackParameters(
             parameters.GetValueOrDefault("state"), parameters.GetValueOrDefault("code"),
             parameters.GetValueOrDefault("error"), parameters.GetValueOrDefault("error_description"));
-        return await flow.CompleteAsync(callback, RedirectUri(http, options.Value), http.RequestAborted);
+        var outcome = await flow.CompleteAsync(callback, RedirectUri(http, options.Value), http.RequestAborted);
+        return outcome.Error is { } error ? error.ToRest() : TypedResults.Redirect(outcome.Value!);
     }
 
     /// <summary><c>{Intents:PublicBaseUrl}/idps/callback</c>, or this request's own address when no public base URL is set.</summary>

@@ -3,27 +3,41 @@ using UserDataApi.Hosting;
 
 namespace UserDataApi.Intents;
 
-/// <summary>Errors in the REST gateway's shape; the one place gRPC codes meet HTTP status codes.</summary>
+/// <summary>The REST gateway's error answers: the one place where an intent failure's gRPC status meets an HTTP status.</summary>
 public static class IntentErrors
 {
-    public static JsonHttpResult<GatewayError> InvalidArgument(string message) => Error(StatusCodes.Status400BadRequest, 3, message);
-    public static JsonHttpResult<GatewayError> FailedPrecondition(string message) => Error(StatusCodes.Status400BadRequest, 9, message);
-    public static JsonHttpResult<GatewayError> Unauthenticated(string message) => Error(StatusCodes.Status401Unauthorized, 16, message);
-    public static JsonHttpResult<GatewayError> PermissionDenied(string message) => Error(StatusCodes.Status403Forbidden, 7, message);
-    public static JsonHttpResult<GatewayError> NotFound(string message) => Error(StatusCodes.Status404NotFound, 5, message);
-    public static JsonHttpResult<GatewayError> AlreadyExists(string message) => Error(StatusCodes.Status409Conflict, 6, message);
-    public static JsonHttpResult<GatewayError> ResourceExhausted(string message) => Error(StatusCodes.Status429TooManyRequests, 8, message);
-    public static JsonHttpResult<GatewayError> Unavailable(string message) => Error(StatusCodes.Status503ServiceUnavailable, 14, message);
-
-    /// <summary>429 with <c>Retry-After</c> (whole seconds, at least 1).</summary>
-    public static JsonHttpResult<GatewayError> TooManyRequests(HttpContext http, TimeSpan? retryAfter, string message)
+    /// <summary>SPEC §4.1's table of HTTP statuses.</summary>
+    public static int HttpStatusOf(StatusCode code) => code switch
     {
-        http.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter?.TotalSeconds ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return ResourceExhausted(message);
+        StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange => StatusCodes.Status400BadRequest,
+        StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
+        StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
+        StatusCode.NotFound => StatusCodes.Status404NotFound,
+        StatusCode.AlreadyExists or StatusCode.Aborted => StatusCodes.Status409Conflict,
+        StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
+        StatusCode.Cancelled => 499,
+        StatusCode.Unimplemented => StatusCodes.Status501NotImplemented,
+        StatusCode.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
+        _ => StatusCodes.Status503ServiceUnavailable,
+    };
+
+    /// <summary>The gateway's body for <paramref name="error"/>, with its HTTP status.</summary>
+    public static JsonHttpResult<GatewayError> ToRest(this IntentError error) =>
+        TypedResults.Json(new GatewayError((int)error.Code, error.Message, []), IntentJsonContext.Default.GatewayError, statusCode: HttpStatusOf(error.Code));
+
+    /// <summary>As <see cref="ToRest(IntentError)"/>, and <c>Retry-After</c> (whole seconds, at least 1) when the caller is asked to wait.</summary>
+    public static JsonHttpResult<GatewayError> ToRest(this IntentError error, HttpContext http)
+    {
+        if (error.RetryAfter is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return error.ToRest();
     }
 
-    private static JsonHttpResult<GatewayError> Error(int status, int code, string message) =>
-        TypedResults.Json(new GatewayError(code, message, []), IntentJsonContext.Default.GatewayError, statusCode: status);
+    /// <summary>A call's outcome as a REST answer: 200 with its value, or the error.</summary>
+    public static Results<Ok<T>, JsonHttpResult<GatewayError>> ToRest<T>(this IntentOutcome<T> outcome) =>
+        outcome.Error is { } error ? error.ToRest() : TypedResults.Ok(outcome.Value!);
 }
 
 /// <summary>An intent endpoint's answer to a failure nothing else caught: 503 unavailable, in the gateway's error shape.</summary>
@@ -31,5 +45,5 @@ public sealed class IntentErrorAnswer : IErrorAnswer
 {
     public static readonly IntentErrorAnswer Instance = new();
 
-    public Task WriteAsync(HttpContext context) => IntentErrors.Unavailable("service temporarily unavailable").ExecuteAsync(context);
+    public Task WriteAsync(HttpContext context) => IntentFailures.Unavailable().ToRest().ExecuteAsync(context);
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.HttpResults;
+using FluentValidation;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,50 +14,47 @@ namespace UserDataApi.Intents;
 /// The life of an intent: started (auth URL handed out), then succeeded or failed at the provider's
 /// callback, then consumed by one retrieve. Every change is one conditional UPDATE on the intent's
 /// state, so a replayed callback or a second retrieve, on any instance, finds nothing left to change.
+/// The application layer of the intents: it takes plain requests and answers outcomes; transports map them.
 /// </summary>
 public sealed class IntentFlow(
     UserDataDbContext db,
     ExternalProviders providers,
     IntentSecrets secrets,
+    IValidator<StartIntentRequest> startRules,
     IOptions<IntentsOptions> options,
-    IHostEnvironment environment,
+    TimeProvider time,
     ILogger<IntentFlow> logger)
 {
-    /// <summary>The longest success or failure URL (ZITADEL's limit too): each start stores both until the intent expires.</summary>
-    public const int MaxRedirectUrlLength = 2048;
-
     private IntentsOptions Settings => options.Value;
 
-    public async Task<Results<Ok<StartIntentResponse>, JsonHttpResult<GatewayError>>> StartAsync(
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public async Task<IntentOutcome<StartIntentResponse>> StartAsync(
         Caller caller, StartIntentRequest request, string redirectUri, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(request.IdpId))
+        if (startRules.Check(request) is { } invalid)
         {
-            return IntentErrors.InvalidArgument("idpId is required");
+            return invalid;
         }
-        if ((CheckRedirect(request.Urls?.SuccessUrl, "urls.successUrl") ?? CheckRedirect(request.Urls?.FailureUrl, "urls.failureUrl")) is { } invalid)
+        if (providers.Find(request.IdpId!) is not { } provider)
         {
-            return IntentErrors.InvalidArgument(invalid);
-        }
-        if (providers.Find(request.IdpId) is not { } provider)
-        {
-            return IntentErrors.NotFound($"identity provider '{request.IdpId}' is not configured");
+            return IntentFailures.ProviderNotFound(request.IdpId!);
         }
 
         ProviderEndpoints endpoints;
         try
         {
-            endpoints = await providers.ResolveAsync(request.IdpId, provider, cancellationToken);
+            endpoints = await providers.ResolveAsync(request.IdpId!, provider, cancellationToken);
         }
         catch (ProviderException exception)
         {
             logger.LogWarning("Intent not started for {IdpId}: {Reason}", request.IdpId, exception.Description);
-            return IntentErrors.Unavailable("the identity provider cannot be reached");
+            return IntentFailures.ProviderUnavailable();
         }
 
         var state = IntentSecrets.NewToken();
         var verifier = IntentSecrets.NewToken();
-        var now = DateTime.UtcNow;
+        var now = Now;
         var id = IntentSecrets.NewId();
         byte[] sealedVerifier;
         try
@@ -67,12 +64,12 @@ public sealed class IntentFlow(
         catch (CryptographicException exception)
         {
             logger.LogWarning("Intent not started for {IdpId}: its verifier cannot be sealed ({Reason})", request.IdpId, exception.Message);
-            return IntentErrors.Unavailable("the server cannot seal the intent's secrets now");
+            return IntentFailures.CannotSeal();
         }
         var intent = new IdpIntent
         {
             Id = id,
-            IdpId = request.IdpId,
+            IdpId = request.IdpId!,
             ResourceOwner = Settings.ResourceOwner,
             ClientAppId = caller.ClientAppId,
             State = IntentState.Started,
@@ -91,29 +88,28 @@ public sealed class IntentFlow(
         logger.LogInformation("Intent {IntentId} started for {IdpId}", intent.Id, intent.IdpId);
 
         var authUrl = ExternalProviders.AuthorizationUrl(endpoints, provider, redirectUri, state, intent.Nonce, IntentSecrets.Challenge(verifier));
-        return TypedResults.Ok(new StartIntentResponse(DetailsOf(intent), authUrl));
+        return new StartIntentResponse(DetailsOf(intent), authUrl);
     }
 
-    /// <summary>The provider's redirect back: ends the intent and sends the browser to the success or failure URL.</summary>
-    public async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CompleteAsync(
-        CallbackParameters callback, string redirectUri, CancellationToken cancellationToken)
+    /// <summary>The provider's redirect back: ends the intent; its outcome is where to send the browser (the success or failure URL).</summary>
+    public async Task<IntentOutcome<string>> CompleteAsync(CallbackParameters callback, string redirectUri, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(callback.State))
         {
-            return IntentErrors.InvalidArgument("state is missing");
+            return IntentFailures.StateMissing();
         }
         var stateHash = IntentSecrets.Hash(callback.State);
         var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.StateHash == stateHash, cancellationToken);
         if (intent is null)
         {
-            return IntentErrors.InvalidArgument("state does not belong to any intent");
+            return IntentFailures.StateUnknown();
         }
         if (intent.State != IntentState.Started)
         {
             logger.LogWarning("Callback for intent {IntentId} replayed; it is already {State}", intent.Id, intent.State);
             return FailureRedirect(intent, "invalid_request", "the intent has already been completed");
         }
-        if (intent.ExpiresAt <= DateTime.UtcNow)
+        if (intent.ExpiresAt <= Now)
         {
             return await FailAsync(intent, "invalid_request", "the intent has expired", cancellationToken);
         }
@@ -166,7 +162,7 @@ public sealed class IntentFlow(
             logger.LogWarning("Intent {IntentId}: the provider's tokens cannot be sealed ({Reason})", intent.Id, exception.Message);
             return await FailAsync(intent, "server_error", "the provider's tokens cannot be sealed", cancellationToken);
         }
-        var now = DateTime.UtcNow;
+        var now = Now;
         var succeeded = await db.Intents
             .Where(i => i.Id == intent.Id && i.State == IntentState.Started)
             .ExecuteUpdateAsync(set => set
@@ -193,7 +189,7 @@ public sealed class IntentFlow(
         {
             query["user"] = linkedUser;
         }
-        return TypedResults.Redirect(QueryHelpers.AddQueryString(intent.SuccessUrl, query));
+        return QueryHelpers.AddQueryString(intent.SuccessUrl, query);
     }
 
     /// <summary>
@@ -201,26 +197,26 @@ public sealed class IntentFlow(
     /// app that started the intent: the token travels in a URL (browser history, the login UI's logs), so
     /// holding it must not be enough for another client app to read the provider's tokens.
     /// </summary>
-    public async Task<Results<Ok<RetrieveIntentResponse>, JsonHttpResult<GatewayError>>> RetrieveAsync(
+    public async Task<IntentOutcome<RetrieveIntentResponse>> RetrieveAsync(
         Caller caller, string intentId, RetrieveIntentRequest request, CancellationToken cancellationToken)
     {
         var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == intentId, cancellationToken);
         if (intent is null)
         {
-            return IntentErrors.NotFound("intent not found");
+            return IntentFailures.IntentNotFound();
         }
         if (intent.TokenHash is null)
         {
-            return IntentErrors.FailedPrecondition(intent.State == IntentState.Failed ? "the intent has failed" : "the intent has not succeeded yet");
+            return IntentFailures.NotSucceeded(failed: intent.State == IntentState.Failed);
         }
         if (string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
             || !string.Equals(caller.ClientAppId, intent.ClientAppId, StringComparison.Ordinal))
         {
-            return IntentErrors.PermissionDenied("the intent token does not match");
+            return IntentFailures.InvalidIntentToken();
         }
         if (intent.State == IntentState.Consumed)
         {
-            return IntentErrors.FailedPrecondition("the intent has already been consumed");
+            return IntentFailures.AlreadyRetrieved();
         }
         OAuthInformation tokens;
         try
@@ -234,10 +230,10 @@ public sealed class IntentFlow(
             // Sealed for another row, altered, or sealed with keys this server cannot reach: nothing is handed out,
             // and the intent stays as it is.
             logger.LogWarning("Intent {IntentId}: its provider tokens do not open with this server's Data Protection keys ({Reason})", intent.Id, exception.Message);
-            return IntentErrors.Unavailable("the intent's sealed tokens cannot be opened");
+            return IntentFailures.CannotOpen();
         }
 
-        var now = DateTime.UtcNow;
+        var now = Now;
         var consumed = await db.Intents
             .Where(i => i.Id == intentId && i.State == IntentState.Succeeded && i.ExpiresAt > now)
             .ExecuteUpdateAsync(set => set
@@ -246,7 +242,7 @@ public sealed class IntentFlow(
                 .SetProperty(i => i.ChangedAt, now), cancellationToken);
         if (consumed == 0)
         {
-            return IntentErrors.FailedPrecondition(intent.ExpiresAt <= now ? "the intent has expired" : "the intent has already been consumed");
+            return intent.ExpiresAt <= now ? IntentFailures.Expired() : IntentFailures.AlreadyRetrieved();
         }
         intent.Sequence++;
         intent.ChangedAt = now;
@@ -262,13 +258,13 @@ public sealed class IntentFlow(
             tokens);
 
         logger.LogInformation("Intent {IntentId} retrieved", intent.Id);
-        return TypedResults.Ok(new RetrieveIntentResponse(
+        return new RetrieveIntentResponse(
             DetailsOf(intent),
             information,
             linkedUser,
             linkedUser is null ? IntentMapping.AddHumanUser(claims, link) : null,
             linkedUser is null ? null : IntentMapping.UpdateHumanUser(linkedUser, claims),
-            IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link)));
+            IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link));
     }
 
     private Task<string?> LinkedUserAsync(string idpId, string providerUserId, CancellationToken cancellationToken) =>
@@ -278,7 +274,7 @@ public sealed class IntentFlow(
             .FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Fails the intent, and sends the browser to its failure URL with the error (cleaned: it may be the provider's, or a forger's).</summary>
-    private async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> FailAsync(
+    private async Task<string> FailAsync(
         IdpIntent intent, string error, string description, CancellationToken cancellationToken)
     {
         error = ProviderErrorText.Error(error);
@@ -289,45 +285,18 @@ public sealed class IntentFlow(
                 .SetProperty(i => i.State, IntentState.Failed)
                 .SetProperty(i => i.Sequence, i => i.Sequence + 1)
                 .SetProperty(i => i.FailureReason, $"{error}: {description}")
-                .SetProperty(i => i.ChangedAt, DateTime.UtcNow), cancellationToken);
+                .SetProperty(i => i.ChangedAt, Now), cancellationToken);
         logger.LogWarning("Intent {IntentId} failed: {Error} {Description}", intent.Id, error, description);
         return FailureRedirect(intent, error, description);
     }
 
-    private static RedirectHttpResult FailureRedirect(IdpIntent intent, string error, string description) =>
-        TypedResults.Redirect(QueryHelpers.AddQueryString(intent.FailureUrl, new Dictionary<string, string?>
+    private static string FailureRedirect(IdpIntent intent, string error, string description) =>
+        QueryHelpers.AddQueryString(intent.FailureUrl, new Dictionary<string, string?>
         {
             ["id"] = intent.Id,
             ["error"] = error,
             ["error_description"] = description,
-        }));
-
-    /// <summary>Null when the URL may be redirected to; otherwise why not. No open redirects: only configured origins.</summary>
-    private string? CheckRedirect(string? url, string field)
-    {
-        if (string.IsNullOrEmpty(url))
-        {
-            return $"{field} is required";
-        }
-        if (url.Length > MaxRedirectUrlLength)
-        {
-            return $"{field} must be at most {MaxRedirectUrlLength} characters";
-        }
-        if (!StoredText.IsStorable(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
-        {
-            return $"{field} must be an absolute http(s) URL";
-        }
-        var allowed = Settings.AllowedRedirectOrigins;
-        if (allowed.Count == 0)
-        {
-            return environment.IsDevelopment() ? null : $"{field}: no redirect origins are allowed (set Intents:AllowedRedirectOrigins)";
-        }
-        var origin = uri.GetLeftPart(UriPartial.Authority);
-        return allowed.Any(a => Uri.TryCreate(a, UriKind.Absolute, out var allowedUri)
-                                && string.Equals(allowedUri.GetLeftPart(UriPartial.Authority), origin, StringComparison.OrdinalIgnoreCase))
-            ? null
-            : $"{field}: origin {origin} is not in Intents:AllowedRedirectOrigins";
-    }
+        });
 
     private static Details DetailsOf(IdpIntent intent) => new(intent.Sequence, intent.ChangedAt, intent.ResourceOwner, intent.CreatedAt);
 }

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
+using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,31 +12,32 @@ namespace UserDataApi.Intents;
 /// A caller may manage only its own links, unless its token carries <c>Intents:AdminScope</c>: otherwise any
 /// holder of the intents scope could link its own provider account to somebody else's user and sign in as them.
 /// </remarks>
-public sealed class IntentLinks(UserDataDbContext db, ExternalProviders providers, IntentScopes scopes, IOptions<IntentsOptions> options)
+public sealed class IntentLinks(
+    UserDataDbContext db,
+    ExternalProviders providers,
+    IntentScopes scopes,
+    IValidator<AddLinkRequest> addRules,
+    IValidator<ListLinksRequest> listRules,
+    IOptions<IntentsOptions> options,
+    TimeProvider time)
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 1000;
-
-    public async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> AddAsync(Caller caller, string userId, AddLinkRequest request, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<DetailsResponse>> AddAsync(Caller caller, string userId, AddLinkRequest request, CancellationToken cancellationToken)
     {
         if (!scopes.MayManageLinksOf(caller, userId))
         {
             return NotYours();
         }
-        if (request.IdpLink is not { } link || string.IsNullOrEmpty(link.IdpId) || string.IsNullOrEmpty(link.UserId))
+        if (addRules.Check(request) is { } invalid)
         {
-            return IntentErrors.InvalidArgument("idpLink.idpId and idpLink.userId are required");
+            return invalid;
         }
-        if (!StoredText.IsStorable(link.IdpId) || !StoredText.IsStorable(link.UserId) || !StoredText.IsStorable(link.UserName))
-        {
-            return IntentErrors.InvalidArgument("idpLink values must not hold NUL");
-        }
+        var link = request.IdpLink!;
         if (providers.Find(link.IdpId) is null)
         {
-            return IntentErrors.NotFound($"identity provider '{link.IdpId}' is not configured");
+            return IntentFailures.ProviderNotFound(link.IdpId);
         }
 
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var stored = new IdpLink
         {
             IdpId = link.IdpId,
@@ -54,23 +55,23 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
         }
         catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return IntentErrors.AlreadyExists("this provider account is already linked");
+            return IntentFailures.LinkExists();
         }
-        return TypedResults.Ok(new DetailsResponse(new Details(stored.Sequence, now, stored.ResourceOwner, now)));
+        return new DetailsResponse(new Details(stored.Sequence, now, stored.ResourceOwner, now));
     }
 
-    public async Task<Results<Ok<ListLinksResponse>, JsonHttpResult<GatewayError>>> ListAsync(Caller caller, string userId, ListLinksRequest request, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<ListLinksResponse>> ListAsync(Caller caller, string userId, ListLinksRequest request, CancellationToken cancellationToken)
     {
         if (!scopes.MayManageLinksOf(caller, userId))
         {
             return NotYours();
         }
-        var offset = request.Query?.Offset ?? 0;
-        var limit = request.Query?.Limit ?? DefaultLimit;
-        if (offset < 0 || limit is < 0 or > MaxLimit)
+        if (listRules.Check(request) is { } invalid)
         {
-            return IntentErrors.InvalidArgument($"query.offset must be at least 0 and query.limit between 0 and {MaxLimit}");
+            return invalid;
         }
+        var offset = request.Query?.Offset ?? 0;
+        var limit = request.Query?.Limit ?? ListLinksRequestValidator.DefaultLimit;
         var links = db.Links.AsNoTracking().Where(l => l.UserId == userId);
         var total = await links.LongCountAsync(cancellationToken);
         var ordered = request.Query?.Asc == false
@@ -78,13 +79,13 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
             : links.OrderBy(l => l.CreatedAt).ThenBy(l => l.IdpId).ThenBy(l => l.LinkedUserId);
         var page = await ordered
             .Skip((int)Math.Min(offset, int.MaxValue))
-            .Take(limit == 0 ? DefaultLimit : limit)
+            .Take(limit == 0 ? ListLinksRequestValidator.DefaultLimit : limit)
             .Select(l => new IdpLinkInfo(l.IdpId, l.LinkedUserId, l.LinkedUserName))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new ListLinksResponse(new ListDetails(total, DateTime.UtcNow), page));
+        return new ListLinksResponse(new ListDetails(total, time.GetUtcNow().UtcDateTime), page);
     }
 
-    public async Task<Results<Ok<DetailsResponse>, JsonHttpResult<GatewayError>>> RemoveAsync(
+    public async Task<IntentOutcome<DetailsResponse>> RemoveAsync(
         Caller caller, string userId, string idpId, string linkedUserId, CancellationToken cancellationToken)
     {
         if (!scopes.MayManageLinksOf(caller, userId))
@@ -96,12 +97,10 @@ public sealed class IntentLinks(UserDataDbContext db, ExternalProviders provider
             .ExecuteDeleteAsync(cancellationToken);
         if (removed == 0)
         {
-            return IntentErrors.NotFound("link not found");
+            return IntentFailures.LinkNotFound();
         }
-        var now = DateTime.UtcNow;
-        return TypedResults.Ok(new DetailsResponse(new Details(1, now, options.Value.ResourceOwner, null)));
+        return new DetailsResponse(new Details(1, time.GetUtcNow().UtcDateTime, options.Value.ResourceOwner, null));
     }
 
-    private JsonHttpResult<GatewayError> NotYours() =>
-        IntentErrors.PermissionDenied($"only the user itself, or a caller with the scope '{scopes.LinksAdmin}', may manage a user's links");
+    private IntentError NotYours() => IntentFailures.LinksNotYours(scopes.LinksAdmin.ToString());
 }

@@ -63,6 +63,6 @@ public sealed class IntentAddressLimitFilter(IntentRateLimits limits) : IEndpoin
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         limits.RefuseAddress(context.HttpContext) is { } retryAfter
-            ? IntentErrors.TooManyRequests(context.HttpContext, retryAfter, "too many requests")
+            ? IntentFailures.TooManyRequests(retryAfter).ToRest(context.HttpContext)
             : await next(context);
 }

@@ -75,7 +75,8 @@ public static class PersistenceExtensions
             return true;
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        var deadline = time.GetUtcNow().AddSeconds(30);
         while (true)
         {
             try
@@ -86,10 +87,10 @@ public static class PersistenceExtensions
                 await db.Database.MigrateAsync();
                 return true;
             }
-            catch (NpgsqlException exception) when (exception is not PostgresException && DateTime.UtcNow < deadline)
+            catch (NpgsqlException exception) when (exception is not PostgresException && time.GetUtcNow() < deadline)
             {
                 app.Logger.LogWarning("Database not reachable yet ({Reason}); retrying", exception.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2));
+                await Task.Delay(TimeSpan.FromSeconds(2), time);
             }
             catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
             {

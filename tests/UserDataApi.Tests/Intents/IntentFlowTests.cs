@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using UserDataApi.Tests.Infrastructure;
 
@@ -315,13 +316,19 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     [Fact]
     public async Task An_expired_intent_answers_400()
     {
-        await using var shortLived = await fixture.StartInstanceAsync(new Dictionary<string, string?> { ["Intents:LifetimeSeconds"] = "1" });
-        var (_, authUrl) = await fixture.StartIntentAsync(shortLived);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var instance = await fixture.StartInstanceAsync(
+            new Dictionary<string, string?> { ["Intents:SweepSeconds"] = "86400" },
+            services: services => services.AddSingleton<TimeProvider>(clock));
+        var (_, authUrl) = await fixture.StartIntentAsync(instance);
         var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
-        var landing = QueryOf(await fixture.DeliverCallbackAsync(shortLived, callback));
+        var landing = QueryOf(await fixture.DeliverCallbackAsync(instance, callback));
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
-        using var response = await fixture.RetrieveAsync(shortLived, landing["id"], landing["token"]);
+        clock.Advance(TimeSpan.FromSeconds(3601));
+        using var client = instance.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(
+            scopes: "idp-intents", notBefore: clock.GetUtcNow().UtcDateTime, expires: clock.GetUtcNow().UtcDateTime.AddMinutes(10)));
+        using var response = await client.PostAsync($"/v2/idp_intents/{landing["id"]}", JsonContent(new { idpIntentToken = landing["token"] }));
 
         var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal(9, error.GetProperty("code").GetInt32());
