@@ -37,44 +37,13 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         where TResponse : UserDataResponse, IUserDataResponse<TResponse>
     {
         var cancellationToken = http.RequestAborted;
-        var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken);
-        var requestId = request?.RequestId;
-
-        var token = await tokens.CheckAsync(http);
-        if (token.Caller is not { } caller)
-        {
-            return TResponse.Answer(requestId, token.Status switch
-            {
-                TokenStatus.Expired => ResultCode.TokenExpired,
-                // Every answer is HTTP 200: "temporarily not valid" makes the SDKs back off, where -1 would make them retry at once.
-                TokenStatus.AuthorityUnavailable or TokenStatus.TooManyFailures => ResultCode.ServiceTemporarilyNotValid,
-                _ => ResultCode.TokenInvalid,
-            });
-        }
-        if (!caller.Scopes.Covers(requiredScopes))
-        {
-            return TResponse.Answer(requestId, ResultCode.AccessDenied);
-        }
-        if (request is null)
-        {
-            return TResponse.Answer(requestId, ResultCode.InvalidParameters);
-        }
-        if (Validate(http.RequestServices.GetRequiredService<IValidator<TRequest>>(), request) is { } invalid)
-        {
-            return TResponse.Answer(requestId, invalid);
-        }
-        if (!catalog.IsLoaded)
-        {
-            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
-        }
-        if (!catalog.Contains(request.IdentityProvider))
-        {
-            return TResponse.Answer(requestId, ResultCode.IdentityProviderNotFound);
-        }
-
+        long? requestId = null;
         try
         {
-            return await work(request, caller, cancellationToken);
+            var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken);
+            requestId = request?.RequestId;
+            var (refusal, caller) = await CheckAsync<TRequest, TResponse>(http, request, requiredScopes);
+            return refusal ?? await work(request!, caller!, cancellationToken);
         }
         catch (GetQueueFullException)
         {
@@ -89,10 +58,51 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // Anything else is a fault of ours: still an answer of the contract, with its arrays and request_id.
+            // Anything else is a fault of ours, wherever it arose (token check, validation, storage): still an
+            // answer of the contract, with its arrays and request_id.
             logger.LogError("Unexpected {Exception} for {Path}", exception.GetType().Name, http.Request.Path);
             return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
         }
+    }
+
+    /// <summary>The checks before the endpoint's own work, in SPEC §3's order: the answer of the first that fails, or the caller.</summary>
+    private async Task<(TResponse? Refusal, Caller? Caller)> CheckAsync<TRequest, TResponse>(HttpContext http, TRequest? request, ScopeSet requiredScopes)
+        where TRequest : UserDataRequest
+        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+    {
+        var requestId = request?.RequestId;
+        var token = await tokens.CheckAsync(http);
+        if (token.Caller is not { } caller)
+        {
+            return (TResponse.Answer(requestId, token.Status switch
+            {
+                TokenStatus.Expired => ResultCode.TokenExpired,
+                // Every answer is HTTP 200: "temporarily not valid" makes the SDKs back off, where -1 would make them retry at once.
+                TokenStatus.AuthorityUnavailable or TokenStatus.TooManyFailures => ResultCode.ServiceTemporarilyNotValid,
+                _ => ResultCode.TokenInvalid,
+            }), null);
+        }
+        if (!caller.Scopes.Covers(requiredScopes))
+        {
+            return (TResponse.Answer(requestId, ResultCode.AccessDenied), null);
+        }
+        if (request is null)
+        {
+            return (TResponse.Answer(requestId, ResultCode.InvalidParameters), null);
+        }
+        if (Validate(http.RequestServices.GetRequiredService<IValidator<TRequest>>(), request) is { } invalid)
+        {
+            return (TResponse.Answer(requestId, invalid), null);
+        }
+        if (!catalog.IsLoaded)
+        {
+            return (TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid), null);
+        }
+        if (!catalog.Contains(request.IdentityProvider))
+        {
+            return (TResponse.Answer(requestId, ResultCode.IdentityProviderNotFound), null);
+        }
+        return (null, caller);
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
 using System.Text;
+using FluentValidation;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using UserDataApi.Auth;
@@ -31,5 +33,39 @@ public sealed class UnexpectedFailureTests(UserDataFixture fixture) : IClassFixt
         Assert.Equal(9, answer.RequestId);
         Assert.NotNull(answer.Values);
         Assert.Empty(answer.Values);
+    }
+
+    public static TheoryData<string> FaultPlaces => ["token check", "validation"];
+
+    [Theory]
+    [MemberData(nameof(FaultPlaces))]
+    public async Task A_fault_in_the_token_check_or_in_validation_answers_minus_4_over_http_in_the_endpoint_s_shape(string place)
+    {
+        await using var api = await new ApiFactory(fixture.Authority, await TestPostgres.CreateDatabaseAsync(), services: services =>
+        {
+            if (place == "token check")
+            {
+                services.PostConfigure<JwtBearerOptions>(TokenAuthentication.AuthorityScheme, jwt =>
+                    jwt.Events.OnMessageReceived = _ => throw new InvalidOperationException("a fault of ours"));
+            }
+            else
+            {
+                services.AddSingleton<IValidator<ListGetRequest>, ThrowingValidator<ListGetRequest>>();
+            }
+        }).StartedAsync();
+        var client = new UserDataClient(api.CreateClient());
+
+        var answer = await client.PostAsync("list-get", new { request_id = 11, identity_provider = "telegram" }, fixture.Authority.CreateToken(UserDataFixture.NewUser()));
+
+        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+        Assert.Equal(11, answer.GetProperty("request_id").GetInt64());
+        Assert.Empty(answer.GetProperty("keys_private").EnumerateArray());
+        Assert.Empty(answer.GetProperty("keys_public").EnumerateArray());
+    }
+
+    private sealed class ThrowingValidator<T> : FluentValidation.AbstractValidator<T>
+    {
+        public override FluentValidation.Results.ValidationResult Validate(FluentValidation.ValidationContext<T> context) =>
+            throw new InvalidOperationException("a fault of ours");
     }
 }
