@@ -44,7 +44,8 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("xml");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("PK_data_protection_keys");
 
                     b.ToTable("data_protection_keys", (string)null);
                 });
@@ -143,7 +144,8 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("token_hash");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("PK_idp_intents");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_idp_intents_expires_at");
@@ -188,7 +190,8 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_id");
 
-                    b.HasKey("IdpId", "LinkedUserId");
+                    b.HasKey("IdpId", "LinkedUserId")
+                        .HasName("PK_idp_links");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_idp_links_user_id");
@@ -211,7 +214,8 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("material");
 
-                    b.HasKey("Name");
+                    b.HasKey("Name")
+                        .HasName("PK_server_keys");
 
                     b.ToTable("server_keys", (string)null);
                 });
@@ -263,7 +267,8 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("value_data");
 
-                    b.HasKey("Id");
+                    b.HasKey("Id")
+                        .HasName("PK_user_data_records");
 
                     b.HasIndex("UserId", "IdentityProvider", "Key")
                         .IsUnique()
