@@ -11,16 +11,20 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
     public DbSet<IdpLink> Links => Set<IdpLink>();
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
 
-    /// <remarks>
-    /// Tables, columns and indexes are snake_case (EFCore.NamingConventions, see AddPersistence); primary keys keep the
-    /// names the first migrations gave them, so that adopting the convention changed nothing in the schema.
-    /// </remarks>
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Columns are snake_case, as PostgreSQL users expect; the few exceptions are named below. (Not with
+        // EFCore.NamingConventions: it renames the migrations history table's columns too, MigrationId to
+        // migration_id, and an existing database would then look as if no migration had ever been applied.)
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+        {
+            property.SetColumnName(SnakeCase(property.Name));
+        }
+
         modelBuilder.Entity<UserDataRecord>(record =>
         {
             record.ToTable("user_data_records");
-            record.HasKey(r => r.Id).HasName("PK_user_data_records");
+            record.HasKey(r => r.Id);
             record.Property(r => r.Id).UseIdentityAlwaysColumn();
             // Byte-wise order whatever the database's locale: shared-list-get pages by key.
             record.Property(r => r.Key).HasColumnName("value_key").UseCollation("C");
@@ -33,13 +37,13 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
         modelBuilder.Entity<ServerKey>(key =>
         {
             key.ToTable("server_keys");
-            key.HasKey(k => k.Name).HasName("PK_server_keys");
+            key.HasKey(k => k.Name);
         });
 
         modelBuilder.Entity<IdpIntent>(intent =>
         {
             intent.ToTable("idp_intents");
-            intent.HasKey(i => i.Id).HasName("PK_idp_intents");
+            intent.HasKey(i => i.Id);
             intent.Property(i => i.RawInformation).HasColumnType("jsonb");
             intent.HasIndex(i => i.StateHash).IsUnique().HasDatabaseName("ux_idp_intents_state_hash");
             intent.HasIndex(i => i.ExpiresAt).HasDatabaseName("ix_idp_intents_expires_at");
@@ -48,16 +52,18 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
         modelBuilder.Entity<DataProtectionKeyRow>(key =>
         {
             key.ToTable("data_protection_keys");
-            key.HasKey(k => k.Id).HasName("PK_data_protection_keys");
+            key.HasKey(k => k.Id);
             key.Property(k => k.Id).UseIdentityAlwaysColumn();
         });
 
         modelBuilder.Entity<IdpLink>(link =>
         {
             link.ToTable("idp_links");
-            link.HasKey(l => new { l.IdpId, l.LinkedUserId }).HasName("PK_idp_links");
+            link.HasKey(l => new { l.IdpId, l.LinkedUserId });
             link.HasIndex(l => l.UserId).HasDatabaseName("ix_idp_links_user_id");
         });
     }
 
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -44,8 +44,7 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("xml");
 
-                    b.HasKey("Id")
-                        .HasName("PK_data_protection_keys");
+                    b.HasKey("Id");
 
                     b.ToTable("data_protection_keys", (string)null);
                 });
@@ -144,8 +143,7 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("token_hash");
 
-                    b.HasKey("Id")
-                        .HasName("PK_idp_intents");
+                    b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_idp_intents_expires_at");
@@ -190,8 +188,7 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_id");
 
-                    b.HasKey("IdpId", "LinkedUserId")
-                        .HasName("PK_idp_links");
+                    b.HasKey("IdpId", "LinkedUserId");
 
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_idp_links_user_id");
@@ -214,8 +211,7 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("material");
 
-                    b.HasKey("Name")
-                        .HasName("PK_server_keys");
+                    b.HasKey("Name");
 
                     b.ToTable("server_keys", (string)null);
                 });
@@ -267,8 +263,7 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("value_data");
 
-                    b.HasKey("Id")
-                        .HasName("PK_user_data_records");
+                    b.HasKey("Id");
 
                     b.HasIndex("UserId", "IdentityProvider", "Key")
                         .IsUnique()
