@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace UserDataApi.Persistence;
@@ -84,6 +86,9 @@ public static class PersistenceExtensions
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<UserDataDbContext>();
                 app.Logger.LogInformation("Applying database migrations");
+                // EF Core reads its history table before it creates it, and logs that failed read as an error: on a
+                // first start on an empty database, a newcomer's first sight of the server would be a "fail:" line.
+                await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript());
                 await db.Database.MigrateAsync();
                 return true;
             }
