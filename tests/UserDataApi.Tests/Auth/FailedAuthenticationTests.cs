@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -72,7 +73,7 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
         Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, refusedGet.Result());
         Assert.Equal(7, refusedGet.GetProperty("request_id").GetInt64());
         Assert.Equal(HttpStatusCode.TooManyRequests, refusedIntents.StatusCode);
-        Assert.Equal(8, JsonDocument.Parse(await refusedIntents.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.ResourceExhausted, (StatusCode)JsonDocument.Parse(await refusedIntents.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         Assert.InRange(int.Parse(refusedIntents.Headers.GetValues("Retry-After").Single()), 1, 600);
         Assert.Equal((int)ResultCode.SuccessNotFound, (await GetAsync(api, known)).Result());
         Assert.Equal((int)ResultCode.TokenInvalid, noToken.Result());

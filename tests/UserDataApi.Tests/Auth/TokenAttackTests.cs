@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.Tokens;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -77,7 +78,7 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         Assert.Equal((int)expected, set.Result());
         Assert.Equal((int)expected, get.Result());
         Assert.Equal(HttpStatusCode.Unauthorized, links.StatusCode);
-        Assert.Equal(16, JsonDocument.Parse(await links.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.Unauthenticated, (StatusCode)JsonDocument.Parse(await links.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
         Assert.Equal(otherKeySetRequests, other?.KeySetRequests);
     }

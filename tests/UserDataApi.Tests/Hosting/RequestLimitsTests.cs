@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -59,7 +60,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, userData.StatusCode);
             Assert.Equal((int)ResultCode.InvalidParameters, JsonDocument.Parse(await userData.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetInt32());
             Assert.Equal(HttpStatusCode.BadRequest, intent.StatusCode);
-            Assert.Equal(3, JsonDocument.Parse(await intent.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
+            Assert.Equal(StatusCode.InvalidArgument, (StatusCode)JsonDocument.Parse(await intent.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         }
     }
 

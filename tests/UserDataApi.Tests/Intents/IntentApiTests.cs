@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -15,13 +16,13 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     private static readonly string ValidStart =
         $$$"""{"idpId":"{{{IntentFixture.OidcProvider}}}","urls":{"successUrl":"{{{IntentFixture.SuccessUrl}}}","failureUrl":"{{{IntentFixture.FailureUrl}}}"}}""";
 
-    private static async Task<JsonElement> ErrorOf(HttpResponseMessage response, HttpStatusCode status, int code)
+    private static async Task<JsonElement> ErrorOf(HttpResponseMessage response, HttpStatusCode status, StatusCode code)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         var error = JsonDocument.Parse(body).RootElement.Clone();
-        Assert.Equal(code, error.GetProperty("code").GetInt32());
+        Assert.Equal(code, (StatusCode)error.GetProperty("code").GetInt32());
         Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
         Assert.Empty(error.GetProperty("details").EnumerateArray());
         return error;
@@ -35,11 +36,11 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         expired.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             fixture.Authority.CreateToken(scopes: "idp-intents", notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-5)));
 
-        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, 16);
-        await ErrorOf(await expired.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, 16);
-        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents/1", Json("{}")), HttpStatusCode.Unauthorized, 16);
-        await ErrorOf(await anonymous.PostAsync("/v2/users/u/links/_search", Json("{}")), HttpStatusCode.Unauthorized, 16);
-        await ErrorOf(await anonymous.DeleteAsync("/v2/users/u/links/a/b"), HttpStatusCode.Unauthorized, 16);
+        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, StatusCode.Unauthenticated);
+        await ErrorOf(await expired.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Unauthorized, StatusCode.Unauthenticated);
+        await ErrorOf(await anonymous.PostAsync("/v2/idp_intents/1", Json("{}")), HttpStatusCode.Unauthorized, StatusCode.Unauthenticated);
+        await ErrorOf(await anonymous.PostAsync("/v2/users/u/links/_search", Json("{}")), HttpStatusCode.Unauthorized, StatusCode.Unauthenticated);
+        await ErrorOf(await anonymous.DeleteAsync("/v2/users/u/links/a/b"), HttpStatusCode.Unauthorized, StatusCode.Unauthenticated);
     }
 
     [Fact]
@@ -47,8 +48,8 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     {
         using var client = fixture.ClientFor(fixture.First, scopes: "email user-data-get");
 
-        await ErrorOf(await client.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Forbidden, 7);
-        await ErrorOf(await client.PostAsync("/v2/users/u/links", Json("{}")), HttpStatusCode.Forbidden, 7);
+        await ErrorOf(await client.PostAsync("/v2/idp_intents", Json(ValidStart)), HttpStatusCode.Forbidden, StatusCode.PermissionDenied);
+        await ErrorOf(await client.PostAsync("/v2/users/u/links", Json("{}")), HttpStatusCode.Forbidden, StatusCode.PermissionDenied);
     }
 
     [Fact]
@@ -76,7 +77,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         Assert.Equal(Enumerable.Repeat(HttpStatusCode.BadRequest, 4), statuses.Take(4));
         Assert.Equal(Enumerable.Repeat(HttpStatusCode.TooManyRequests, 4), statuses.Skip(4));
         using var refused = await limited.CreateClient().PostAsync($"/v2/idp_intents/{id}", Json("{}"));
-        await ErrorOf(refused, HttpStatusCode.TooManyRequests, 8);
+        await ErrorOf(refused, HttpStatusCode.TooManyRequests, StatusCode.ResourceExhausted);
     }
 
     [Fact]
@@ -87,8 +88,8 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         using var brokenForm = new StringContent("--x\r\nContent-Disposition: form-data; name=\"state\"\r\n\r\nno end", Encoding.UTF8);
         brokenForm.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
 
-        await ErrorOf(await anonymous.GetAsync($"/idps/callback?state={Uri.EscapeDataString(state)}&error=access_denied&error_description=a%00b"), HttpStatusCode.BadRequest, 3);
-        await ErrorOf(await anonymous.PostAsync("/idps/callback", brokenForm), HttpStatusCode.BadRequest, 3);
+        await ErrorOf(await anonymous.GetAsync($"/idps/callback?state={Uri.EscapeDataString(state)}&error=access_denied&error_description=a%00b"), HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
+        await ErrorOf(await anonymous.PostAsync("/idps/callback", brokenForm), HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
 
         // The intent is untouched: a proper callback still completes it.
         using var completed = await anonymous.GetAsync($"/idps/callback?state={Uri.EscapeDataString(state)}&error=access_denied");
@@ -101,7 +102,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     {
         using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(ValidStart.Replace(IntentFixture.OidcProvider, "myspace")));
 
-        await ErrorOf(response, HttpStatusCode.NotFound, 5);
+        await ErrorOf(response, HttpStatusCode.NotFound, StatusCode.NotFound);
     }
 
     public static TheoryData<string> InvalidStarts =>
@@ -124,7 +125,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
     {
         using var response = await fixture.ClientFor(fixture.First).PostAsync("/v2/idp_intents", Json(body));
 
-        await ErrorOf(response, HttpStatusCode.BadRequest, 3);
+        await ErrorOf(response, HttpStatusCode.BadRequest, StatusCode.InvalidArgument);
     }
 
     [Fact]
@@ -138,7 +139,7 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         var details = JsonDocument.Parse(await added.Content.ReadAsStringAsync()).RootElement.GetProperty("details");
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         Assert.Equal("org-test", details.GetProperty("resourceOwner").GetString());
-        await ErrorOf(await client.PostAsync($"/v2/users/someone-else/links", Json(link)), HttpStatusCode.Conflict, 6);
+        await ErrorOf(await client.PostAsync($"/v2/users/someone-else/links", Json(link)), HttpStatusCode.Conflict, StatusCode.AlreadyExists);
 
         using var listed = await client.PostAsync($"/v2/users/{user}/links/_search", Json(""));
         var list = JsonDocument.Parse(await listed.Content.ReadAsStringAsync()).RootElement;
@@ -150,17 +151,17 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
 
         using var removed = await client.DeleteAsync($"/v2/users/{user}/links/{IntentFixture.OAuthProvider}/ext-{user}");
         Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
-        await ErrorOf(await client.DeleteAsync($"/v2/users/{user}/links/{IntentFixture.OAuthProvider}/ext-{user}"), HttpStatusCode.NotFound, 5);
+        await ErrorOf(await client.DeleteAsync($"/v2/users/{user}/links/{IntentFixture.OAuthProvider}/ext-{user}"), HttpStatusCode.NotFound, StatusCode.NotFound);
         using var empty = await client.PostAsync($"/v2/users/{user}/links/_search", Json("""{"query":{"offset":"0","limit":10,"asc":true}}"""));
         Assert.Empty(JsonDocument.Parse(await empty.Content.ReadAsStringAsync()).RootElement.GetProperty("result").EnumerateArray());
     }
 
     [Theory]
-    [InlineData("""{"idpLink":{"idpId":"myspace","userId":"x","userName":"y"}}""", HttpStatusCode.NotFound, 5)]
-    [InlineData("""{"idpLink":{"idpId":"test-oidc"}}""", HttpStatusCode.BadRequest, 3)]
-    [InlineData("""{}""", HttpStatusCode.BadRequest, 3)]
-    [InlineData("""[1,2]""", HttpStatusCode.BadRequest, 3)]
-    public async Task Adding_an_invalid_link_is_refused(string body, HttpStatusCode status, int code)
+    [InlineData("""{"idpLink":{"idpId":"myspace","userId":"x","userName":"y"}}""", HttpStatusCode.NotFound, StatusCode.NotFound)]
+    [InlineData("""{"idpLink":{"idpId":"test-oidc"}}""", HttpStatusCode.BadRequest, StatusCode.InvalidArgument)]
+    [InlineData("""{}""", HttpStatusCode.BadRequest, StatusCode.InvalidArgument)]
+    [InlineData("""[1,2]""", HttpStatusCode.BadRequest, StatusCode.InvalidArgument)]
+    public async Task Adding_an_invalid_link_is_refused(string body, HttpStatusCode status, StatusCode code)
     {
         await ErrorOf(await fixture.LoginUiClientFor(fixture.First).PostAsync("/v2/users/u1/links", Json(body)), status, code);
     }

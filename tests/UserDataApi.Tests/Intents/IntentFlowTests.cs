@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
+using StatusCode = UserDataApi.Intents.StatusCode;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -186,7 +187,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         Assert.Equal("access_denied", query["error"]);
         Assert.Equal("The user refused the request.", query["error_description"]);
         using var retrieve = await fixture.RetrieveAsync(fixture.First, query["id"], "anything");
-        Assert.Equal(9, (await ReadJsonAsync(retrieve, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(retrieve, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
     }
 
     [Fact]
@@ -230,7 +231,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var response = await client.GetAsync(tampered);
 
         var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal(3, error.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.InvalidArgument, (StatusCode)error.GetProperty("code").GetInt32());
         var landing = await fixture.DeliverCallbackAsync(fixture.First, callback);
         Assert.StartsWith(IntentFixture.AllowedOrigin + "/idp/success", landing.ToString());
     }
@@ -259,10 +260,10 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var missing = await fixture.RetrieveAsync(fixture.First, landing["id"], null);
         using var unknown = await fixture.RetrieveAsync(fixture.First, "123456789", landing["token"]);
 
-        Assert.Equal(7, (await ReadJsonAsync(wrong, HttpStatusCode.Forbidden)).GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)(await ReadJsonAsync(wrong, HttpStatusCode.Forbidden)).GetProperty("code").GetInt32());
         Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
         var notFound = await ReadJsonAsync(unknown, HttpStatusCode.NotFound);
-        Assert.Equal(5, notFound.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.NotFound, (StatusCode)notFound.GetProperty("code").GetInt32());
         Assert.Equal(JsonValueKind.Array, notFound.GetProperty("details").ValueKind);
         Assert.False(string.IsNullOrEmpty(notFound.GetProperty("message").GetString()));
         using var stillThere = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
@@ -281,7 +282,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var wrongToken = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"][..^1] + "x");
 
         var refused = await ReadJsonAsync(otherApp, HttpStatusCode.Forbidden);
-        Assert.Equal(7, refused.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)refused.GetProperty("code").GetInt32());
         Assert.False(refused.TryGetProperty("idpInformation", out _));
         // Exactly as a wrong token answers: nothing tells the other app that its token was right.
         Assert.Equal(await wrongToken.Content.ReadAsStringAsync(), JsonSerializer.Serialize(refused));
@@ -299,7 +300,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var second = await fixture.RetrieveAsync(fixture.Second, landing["id"], landing["token"]);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(9, (await ReadJsonAsync(second, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(second, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
     }
 
     [Fact]
@@ -310,7 +311,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
 
         using var response = await fixture.RetrieveAsync(fixture.First, id, "whatever");
 
-        Assert.Equal(9, (await ReadJsonAsync(response, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(response, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
     }
 
     [Fact]
@@ -331,7 +332,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var response = await client.PostAsync($"/v2/idp_intents/{landing["id"]}", JsonContent(new { idpIntentToken = landing["token"] }));
 
         var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal(9, error.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)error.GetProperty("code").GetInt32());
         Assert.Contains("expired", error.GetProperty("message").GetString());
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using static UserDataApi.Tests.Infrastructure.MalformedCorpus;
 
@@ -32,7 +33,7 @@ public sealed class IntentMalformedInputTests(IntentFixture fixture) : IClassFix
              new("query.asc", ["\"true\"", "1", "[]", "{}"], Required: false)], true),
     ];
 
-    private sealed record Case(string Path, MalformedBody Body, string? Authorization, HttpStatusCode Status, int Code)
+    private sealed record Case(string Path, MalformedBody Body, string? Authorization, HttpStatusCode Status, StatusCode Code)
     {
         public override string ToString() => $"{Path} / {Body}";
     }
@@ -43,10 +44,10 @@ public sealed class IntentMalformedInputTests(IntentFixture fixture) : IClassFix
         // The links are the caller's own, so that the corpus reaches their validation.
         var token = fixture.Authority.CreateToken(userId: "corpus-user", scopes: "idp-intents");
         var cases = Requests
-            .SelectMany(r => Generate(r.ValidJson, r.Fields, r.EmptyBodyIsValid).Select(body => new Case(r.Path, body, "Bearer " + token, HttpStatusCode.BadRequest, 3)))
+            .SelectMany(r => Generate(r.ValidJson, r.Fields, r.EmptyBodyIsValid).Select(body => new Case(r.Path, body, "Bearer " + token, HttpStatusCode.BadRequest, StatusCode.InvalidArgument)))
             .Concat(Requests.SelectMany(r => Authorizations(token).Select(authorization => new Case(
                 r.Path, new MalformedBody($"Authorization: {authorization?[..Math.Min(authorization.Length, 40)]}", Encoding.UTF8.GetBytes(r.ValidJson)),
-                authorization, HttpStatusCode.Unauthorized, 16))))
+                authorization, HttpStatusCode.Unauthorized, StatusCode.Unauthenticated))))
             .ToList();
         Assert.True(cases.Count >= 500, $"only {cases.Count} malformed requests");
         var before = await CountRowsAsync();
@@ -61,7 +62,7 @@ public sealed class IntentMalformedInputTests(IntentFixture fixture) : IClassFix
                 return $"{(int)response.StatusCode} {body}";
             }
             var error = JsonDocument.Parse(body).RootElement;
-            return error.GetProperty("code").GetInt32() == @case.Code && error.GetProperty("details").GetArrayLength() == 0
+            return (StatusCode)error.GetProperty("code").GetInt32() == @case.Code && error.GetProperty("details").GetArrayLength() == 0
                    && !string.IsNullOrEmpty(error.GetProperty("message").GetString()) ? null : body;
         });
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -101,7 +102,7 @@ public sealed class IntentRateLimitTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(8, body.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.ResourceExhausted, (StatusCode)body.GetProperty("code").GetInt32());
         Assert.Equal(JsonValueKind.Array, body.GetProperty("details").ValueKind);
         Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 30);
     }

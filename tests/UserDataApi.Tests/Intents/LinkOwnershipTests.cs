@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -28,7 +29,7 @@ public sealed class LinkOwnershipTests(IntentFixture fixture) : IClassFixture<In
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{(int)response.StatusCode}: {body}");
-        Assert.Equal(7, JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
     }
 
     [Fact]

@@ -88,7 +88,7 @@ public sealed class ProviderDiscoveryTests : IAsyncLifetime
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, body);
-        Assert.Equal(14, JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.Unavailable, (StatusCode)JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
         Assert.Contains(_logs.Lines, line => line.Category == typeof(IntentFlow).FullName && line.Message.Contains(name) && line.Message.Contains("not trusted"));
     }
 

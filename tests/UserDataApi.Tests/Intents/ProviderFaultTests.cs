@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -260,7 +261,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
-        Assert.Equal(14, JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.Unavailable, (StatusCode)JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(TimeoutSeconds + 4), $"start took {clock.Elapsed}");
     }
 
@@ -358,7 +359,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         var body = await retrieve.Content.ReadAsStringAsync();
         Assert.True(retrieve.StatusCode == HttpStatusCode.BadRequest, $"{(int)retrieve.StatusCode}: {body}");
         var error = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(9, error.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)error.GetProperty("code").GetInt32());
         Assert.Equal("the intent has failed", error.GetProperty("message").GetString());
     }
 

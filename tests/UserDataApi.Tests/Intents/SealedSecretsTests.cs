@@ -76,7 +76,7 @@ public sealed class SealedSecretsTests(IntentFixture fixture) : IClassFixture<In
         {
             var body = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, body);
-            Assert.Equal(14, JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
+            Assert.Equal(StatusCode.Unavailable, (StatusCode)JsonDocument.Parse(body).RootElement.GetProperty("code").GetInt32());
             Assert.DoesNotContain("oauth", body);
         }
         var aToken = (await RetrieveOkAsync(a)).GetProperty("idpInformation").GetProperty("oauth").GetProperty("accessToken").GetString();

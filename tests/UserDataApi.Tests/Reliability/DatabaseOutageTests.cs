@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using UserDataApi.Intents;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 using Xunit.Abstractions;
@@ -82,7 +83,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         Assert.Equal("Unhealthy", readyReport.GetProperty("checks").GetProperty("database").GetString());
         Assert.Equal(HttpStatusCode.OK, live);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, intent);
-        Assert.Equal(14, intentError.GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.Unavailable, (StatusCode)intentError.GetProperty("code").GetInt32());
         Assert.False(string.IsNullOrEmpty(intentError.GetProperty("message").GetString()));
         Assert.Empty(intentError.GetProperty("details").EnumerateArray());
         Assert.True(intentTook <= AnswerLimit, $"the intent call took {intentTook.TotalSeconds:F2} s");
