@@ -48,6 +48,7 @@ public static class ApiDocumentation
                 swagger.IncludeXmlComments(xml);
             }
         });
+        ProtoSchemas.Decorate(builder.Services);
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
@@ -27,12 +28,88 @@ public static class JsonRequestBody
         HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken, Func<TRequest>? whenEmpty = null)
         where TRequest : class
     {
-        if (!IsJson(request.ContentType) || request.ContentLength > DrainBytes)
+        if (!IsJson(request.ContentType) || await ReadRentedAsync(request, cancellationToken) is not var (buffer, length))
+        {
+            return null;
+        }
+        try
+        {
+            if (length == 0 && whenEmpty is not null)
+            {
+                return whenEmpty();
+            }
+            // JSON text is UTF-8 (RFC 8259); the reader would skip invalid bytes inside an ignored field.
+            var body = buffer.AsSpan(0, length);
+            return Utf8.IsValid(body) ? JsonSerializer.Deserialize(body, type) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// A JSON object body, checked as strictly as <see cref="ReadAsync{TRequest}"/> checks one (UTF-8, one value, no
+    /// duplicate property names, at most 64 levels deep), for parsers that are laxer (protobuf's JSON): its text, or null.
+    /// An empty body stands for <c>{}</c> when <paramref name="emptyIsObject"/>.
+    /// </summary>
+    public static async Task<string?> ReadObjectAsync(HttpRequest request, CancellationToken cancellationToken, bool emptyIsObject = false)
+    {
+        if (!IsJson(request.ContentType) || await ReadRentedAsync(request, cancellationToken) is not var (buffer, length))
+        {
+            return null;
+        }
+        try
+        {
+            if (length == 0)
+            {
+                return emptyIsObject ? "{}" : null;
+            }
+            var body = buffer.AsMemory(0, length);
+            if (!Utf8.IsValid(body.Span))
+            {
+                return null;
+            }
+            using var document = JsonDocument.Parse(body, StrictJson);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? Encoding.UTF8.GetString(body.Span) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The body's bytes, whatever its type (binary protobuf, say), or null when it is over <see cref="MaxBytes"/> or does not arrive whole.</summary>
+    public static async Task<byte[]?> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (await ReadRentedAsync(request, cancellationToken) is not var (buffer, length))
+        {
+            return null;
+        }
+        var bytes = buffer.AsSpan(0, length).ToArray();
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bytes;
+    }
+
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
+    /// <summary>The body in a pooled buffer (the caller returns it), or null when it is refused.</summary>
+    private static async Task<(byte[] Buffer, int Length)?> ReadRentedAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > DrainBytes)
         {
             return null;
         }
         // Kestrel's limit (MaxBytes, for every other body) would stop it from draining a refused body;
-        // this code itself parses no more than MaxBytes.
+        // this code itself reads no more than MaxBytes.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = DrainBytes;
@@ -58,39 +135,26 @@ public static class JsonRequestBody
                 var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
                 if (read == 0)
                 {
-                    break;
+                    return (buffer, length);
                 }
                 length += read;
                 if (length > MaxBytes)
                 {
+                    ArrayPool<byte>.Shared.Return(buffer);
                     return null;
                 }
             }
-            if (length == 0 && whenEmpty is not null)
-            {
-                return whenEmpty();
-            }
-            // JSON text is UTF-8 (RFC 8259); the reader would skip invalid bytes inside an ignored field.
-            var body = buffer.AsSpan(0, length);
-            return Utf8.IsValid(body) ? JsonSerializer.Deserialize(body, type) : null;
-        }
-        catch (JsonException)
-        {
-            return null;
         }
         catch (BadHttpRequestException)
         {
             // Kestrel's body limit, or a body that does not arrive whole.
-            return null;
-        }
-        finally
-        {
             ArrayPool<byte>.Shared.Return(buffer);
+            return null;
         }
     }
 
     /// <summary>No content type at all is taken as JSON; any other must be application/json or a +json type.</summary>
-    private static bool IsJson(string? contentType)
+    public static bool IsJson(string? contentType)
     {
         if (string.IsNullOrEmpty(contentType))
         {

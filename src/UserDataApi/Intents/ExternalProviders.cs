@@ -14,8 +14,11 @@ namespace UserDataApi.Intents;
 /// <summary>Where a provider's endpoints are, and (OIDC) the issuer and keys its ID tokens are checked against.</summary>
 public sealed record ProviderEndpoints(string AuthorizationEndpoint, string TokenEndpoint, string? UserInfoEndpoint, string? Issuer, ICollection<SecurityKey> SigningKeys);
 
-/// <summary>What a provider said about the user after a successful code exchange.</summary>
-public sealed record ProviderUser(string UserId, string? UserName, JsonObject Claims, string AccessToken, string? IdToken);
+/// <summary>
+/// What a provider said about the user after a successful code exchange: its id for the user, a user name that is
+/// never empty, and its claims (OIDC: the user info, else the ID token's; OAuth: the user-info answer as it came).
+/// </summary>
+public sealed record ProviderUser(string UserId, string UserName, JsonObject Claims, string AccessToken, string? IdToken);
 
 /// <summary>A provider call that failed; <see cref="Error"/> and <see cref="Description"/> go to the failure URL.</summary>
 public sealed class ProviderException(string error, string description) : Exception(description)
@@ -159,10 +162,7 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             {
                 throw new ProviderException("server_error", "user info names another subject than the ID token");
             }
-            foreach (var (name, value) in userInfo)
-            {
-                claims[name] = value?.DeepClone();
-            }
+            claims = userInfo;
         }
 
         var userId = provider.IsOidc ? claims["sub"]?.ToString() : IdOf(claims[provider.IdAttribute]);
@@ -174,7 +174,9 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
         {
             throw new ProviderException("server_error", "the provider's claims hold a NUL character, which cannot be stored");
         }
-        var userName = claims["preferred_username"]?.GetValueKind() == JsonValueKind.String ? claims["preferred_username"]!.GetValue<string>() : null;
+        var userName = IntentMapping.Text(claims, provider.IsOidc ? "preferred_username" : provider.UserNameAttribute)
+                       ?? IntentMapping.Text(claims, "email")
+                       ?? userId;
         return new ProviderUser(userId, userName, claims, accessToken, idToken);
     }
 

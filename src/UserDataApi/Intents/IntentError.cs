@@ -90,7 +90,7 @@ public static class IntentFailures
         new(StatusCode.FailedPrecondition, "IDP-SAf42", "Errors.Intent.Expired", "the intent has expired");
 
     public static IntentError AlreadyRetrieved() =>
-        new(StatusCode.FailedPrecondition, "INTENT-Rtv5cn", "Errors.Intent.AlreadyRetrieved", "the intent has already been consumed");
+        new(StatusCode.FailedPrecondition, "INTENT-Rtv5cn", "Errors.Intent.AlreadyRetrieved", "the intent was consumed by its first retrieve under an earlier version of this server");
 
     public static IntentError StateMissing() =>
         new(StatusCode.InvalidArgument, "INTENT-Stt1mq", "Errors.Intent.StateMissing", "state is missing");

@@ -4,23 +4,27 @@ using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using UserDataApi.Auth;
+using UserDataApi.Intents.Rpc.Object;
+using UserDataApi.Intents.Rpc.User;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
 
 /// <summary>
-/// The life of an intent: started (auth URL handed out), then succeeded or failed at the provider's
-/// callback, then consumed by one retrieve. Every change is one conditional UPDATE on the intent's
-/// state, so a replayed callback or a second retrieve, on any instance, finds nothing left to change.
-/// The application layer of the intents: it takes plain requests and answers outcomes; transports map them.
+/// The life of an intent: started (auth URL handed out), then succeeded or failed at the provider's callback,
+/// then retrieved, as often as needed, until its lifetime ends. Every change is one conditional UPDATE on the
+/// intent's state, so a replayed callback, on any instance, finds nothing left to change. The application layer
+/// of the intents: it takes the requests of ZITADEL's UserService and answers its messages, or an
+/// <see cref="IntentError"/>; the transports only carry them.
 /// </summary>
 public sealed class IntentFlow(
     UserDataDbContext db,
     ExternalProviders providers,
     IntentSecrets secrets,
-    IValidator<StartIntentRequest> startRules,
+    IValidator<StartIdentityProviderIntentRequest> startRules,
     IOptions<IntentsOptions> options,
     TimeProvider time,
     ILogger<IntentFlow> logger)
@@ -29,22 +33,26 @@ public sealed class IntentFlow(
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    public async Task<IntentOutcome<StartIntentResponse>> StartAsync(
-        Caller caller, StartIntentRequest request, string redirectUri, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<StartIdentityProviderIntentResponse>> StartAsync(
+        Caller caller, StartIdentityProviderIntentRequest request, string redirectUri, CancellationToken cancellationToken)
     {
         if (startRules.Check(request) is { } invalid)
         {
             return invalid;
         }
-        if (providers.Find(request.IdpId!) is not { } provider)
+        if (providers.Find(request.IdpId) is not { } provider)
         {
-            return IntentFailures.ProviderNotFound(request.IdpId!);
+            return IntentFailures.ProviderNotFound(request.IdpId);
+        }
+        if (request.ContentCase != StartIdentityProviderIntentRequest.ContentOneofCase.Urls)
+        {
+            return IntentFailures.InvalidArgument($"identity provider '{request.IdpId}' signs users in by redirect: urls are required");
         }
 
         ProviderEndpoints endpoints;
         try
         {
-            endpoints = await providers.ResolveAsync(request.IdpId!, provider, cancellationToken);
+            endpoints = await providers.ResolveAsync(request.IdpId, provider, cancellationToken);
         }
         catch (ProviderException exception)
         {
@@ -69,7 +77,7 @@ public sealed class IntentFlow(
         var intent = new IdpIntent
         {
             Id = id,
-            IdpId = request.IdpId!,
+            IdpId = request.IdpId,
             ResourceOwner = Settings.ResourceOwner,
             ClientAppId = caller.ClientAppId,
             State = IntentState.Started,
@@ -77,8 +85,8 @@ public sealed class IntentFlow(
             StateHash = IntentSecrets.Hash(state),
             ProtectedVerifier = sealedVerifier,
             Nonce = IntentSecrets.NewToken(),
-            SuccessUrl = request.Urls!.SuccessUrl!,
-            FailureUrl = request.Urls.FailureUrl!,
+            SuccessUrl = request.Urls.SuccessUrl,
+            FailureUrl = request.Urls.FailureUrl,
             CreatedAt = now,
             ChangedAt = now,
             ExpiresAt = now.AddSeconds(Settings.LifetimeSeconds),
@@ -88,7 +96,7 @@ public sealed class IntentFlow(
         logger.LogInformation("Intent {IntentId} started for {IdpId}", intent.Id, intent.IdpId);
 
         var authUrl = ExternalProviders.AuthorizationUrl(endpoints, provider, redirectUri, state, intent.Nonce, IntentSecrets.Challenge(verifier));
-        return new StartIntentResponse(DetailsOf(intent), authUrl);
+        return new StartIdentityProviderIntentResponse { Details = DetailsOf(intent), AuthUrl = authUrl };
     }
 
     /// <summary>The provider's redirect back: ends the intent; its outcome is where to send the browser (the success or failure URL).</summary>
@@ -193,23 +201,20 @@ public sealed class IntentFlow(
     }
 
     /// <summary>
-    /// Hands out what the provider returned, once, to the holder of the intent token, and only to the client
-    /// app that started the intent: the token travels in a URL (browser history, the login UI's logs), so
-    /// holding it must not be enough for another client app to read the provider's tokens.
+    /// Hands out what the provider returned to the holder of the intent token, and only to the client app that
+    /// started the intent: the token travels in a URL (browser history, the login UI's logs), so holding it must not be
+    /// enough for another client app to read the provider's tokens. The token is checked first: a wrong one, another
+    /// client app's call, or an id that does not exist are the same permission denied, so that nothing about other
+    /// intents is told. Within its lifetime a succeeded intent answers the same again (a lost answer must not strand
+    /// the user).
     /// </summary>
-    public async Task<IntentOutcome<RetrieveIntentResponse>> RetrieveAsync(
-        Caller caller, string intentId, RetrieveIntentRequest request, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<RetrieveIdentityProviderIntentResponse>> RetrieveAsync(
+        Caller caller, RetrieveIdentityProviderIntentRequest request, CancellationToken cancellationToken)
     {
-        var intent = await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == intentId, cancellationToken);
-        if (intent is null)
-        {
-            return IntentFailures.IntentNotFound();
-        }
-        if (intent.TokenHash is null)
-        {
-            return IntentFailures.NotSucceeded(failed: intent.State == IntentState.Failed);
-        }
-        if (string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
+        var intent = StoredText.IsStorable(request.IdpIntentId)
+            ? await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == request.IdpIntentId, cancellationToken)
+            : null;
+        if (intent?.TokenHash is null || string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
             || !string.Equals(caller.ClientAppId, intent.ClientAppId, StringComparison.Ordinal))
         {
             return IntentFailures.InvalidIntentToken();
@@ -218,12 +223,25 @@ public sealed class IntentFlow(
         {
             return IntentFailures.AlreadyRetrieved();
         }
-        OAuthInformation tokens;
+        if (intent.State != IntentState.Succeeded)
+        {
+            return IntentFailures.NotSucceeded(failed: intent.State == IntentState.Failed);
+        }
+        if (intent.ExpiresAt <= Now)
+        {
+            return IntentFailures.Expired();
+        }
+        IDPOAuthAccessInformation tokens;
         try
         {
-            tokens = new OAuthInformation(
-                intent.ProtectedAccessToken is null ? null : await secrets.OpenAsync(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken, cancellationToken),
-                intent.ProtectedIdToken is null ? null : await secrets.OpenAsync(intent.Id, SealedField.IdToken, intent.ProtectedIdToken, cancellationToken));
+            tokens = new IDPOAuthAccessInformation
+            {
+                AccessToken = intent.ProtectedAccessToken is null ? "" : await secrets.OpenAsync(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken, cancellationToken),
+            };
+            if (intent.ProtectedIdToken is not null)
+            {
+                tokens.IdToken = await secrets.OpenAsync(intent.Id, SealedField.IdToken, intent.ProtectedIdToken, cancellationToken);
+            }
         }
         catch (CryptographicException exception)
         {
@@ -233,38 +251,41 @@ public sealed class IntentFlow(
             return IntentFailures.CannotOpen();
         }
 
-        var now = Now;
-        var consumed = await db.Intents
-            .Where(i => i.Id == intentId && i.State == IntentState.Succeeded && i.ExpiresAt > now)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(i => i.State, IntentState.Consumed)
-                .SetProperty(i => i.Sequence, i => i.Sequence + 1)
-                .SetProperty(i => i.ChangedAt, now), cancellationToken);
-        if (consumed == 0)
-        {
-            return intent.ExpiresAt <= now ? IntentFailures.Expired() : IntentFailures.AlreadyRetrieved();
-        }
-        intent.Sequence++;
-        intent.ChangedAt = now;
-
-        var claims = JsonNode.Parse(intent.RawInformation ?? "{}")!.AsObject();
-        var link = new IdpLinkInfo(intent.IdpId, intent.IdpUserId!, intent.IdpUserName ?? "");
+        var claims = JsonNode.Parse(intent.RawInformation ?? "{}") as JsonObject ?? new JsonObject();
+        var userName = string.IsNullOrEmpty(intent.IdpUserName) ? intent.IdpUserId! : intent.IdpUserName;
+        var link = new IDPLink { IdpId = intent.IdpId, UserId = intent.IdpUserId!, UserName = userName };
         var linkedUser = await LinkedUserAsync(intent.IdpId, intent.IdpUserId!, cancellationToken);
-        var information = new IdpInformation(
-            intent.IdpId,
-            intent.IdpUserId!,
-            intent.IdpUserName,
-            JsonDocument.Parse(intent.RawInformation ?? "{}").RootElement.Clone(),
-            tokens);
-
+        var response = new RetrieveIdentityProviderIntentResponse
+        {
+            Details = DetailsOf(intent),
+            IdpInformation = new IDPInformation
+            {
+                IdpId = intent.IdpId,
+                UserId = intent.IdpUserId!,
+                UserName = userName,
+                RawInformation = RawInformationOf(intent.IdpId, claims),
+                Oauth = tokens,
+            },
+            CreateUser = IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link),
+        };
+        if (linkedUser is null)
+        {
+            response.AddHumanUser = IntentMapping.AddHumanUser(claims, link);
+        }
+        else
+        {
+            response.UserId = linkedUser;
+            response.UpdateHumanUser = IntentMapping.UpdateHumanUser(linkedUser, claims, userName);
+        }
         logger.LogInformation("Intent {IntentId} retrieved", intent.Id);
-        return new RetrieveIntentResponse(
-            DetailsOf(intent),
-            information,
-            linkedUser,
-            linkedUser is null ? IntentMapping.AddHumanUser(claims, link) : null,
-            linkedUser is null ? null : IntentMapping.UpdateHumanUser(linkedUser, claims),
-            IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link));
+        return response;
+    }
+
+    /// <summary>SPEC §4.3: an OIDC provider's user-info claims as they are; an OAuth provider's answer wrapped in <c>RawInfo</c>, as ZITADEL does.</summary>
+    private Struct RawInformationOf(string idpId, JsonObject claims)
+    {
+        var raw = providers.Find(idpId)?.IsOAuth == true ? new JsonObject { ["RawInfo"] = claims.DeepClone() } : claims;
+        return Google.Protobuf.JsonParser.Default.Parse<Struct>(raw.ToJsonString());
     }
 
     private Task<string?> LinkedUserAsync(string idpId, string providerUserId, CancellationToken cancellationToken) =>
@@ -298,8 +319,12 @@ public sealed class IntentFlow(
             ["error_description"] = description,
         });
 
-    private static Details DetailsOf(IdpIntent intent) => new(intent.Sequence, intent.ChangedAt, intent.ResourceOwner, intent.CreatedAt);
+    private static Details DetailsOf(IdpIntent intent) => new()
+    {
+        Sequence = (ulong)intent.Sequence,
+        ChangeDate = Timestamp.FromDateTime(DateTime.SpecifyKind(intent.ChangedAt, DateTimeKind.Utc)),
+        ResourceOwner = intent.ResourceOwner,
+        CreationDate = Timestamp.FromDateTime(DateTime.SpecifyKind(intent.CreatedAt, DateTimeKind.Utc)),
+    };
 }
 
-/// <summary>What the provider sends back to <c>/idps/callback</c>, by query (GET) or form (POST).</summary>
-public sealed record CallbackParameters(string? State, string? Code, string? Error, string? ErrorDescription);

@@ -1,8 +1,11 @@
 using FluentValidation;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using UserDataApi.Auth;
+using UserDataApi.Intents.Rpc.Object;
+using UserDataApi.Intents.Rpc.User;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
@@ -16,14 +19,16 @@ public sealed class IntentLinks(
     UserDataDbContext db,
     ExternalProviders providers,
     IntentScopes scopes,
-    IValidator<AddLinkRequest> addRules,
-    IValidator<ListLinksRequest> listRules,
+    IValidator<AddIDPLinkRequest> addRules,
+    IValidator<ListIDPLinksRequest> listRules,
     IOptions<IntentsOptions> options,
     TimeProvider time)
 {
-    public async Task<IntentOutcome<DetailsResponse>> AddAsync(Caller caller, string userId, AddLinkRequest request, CancellationToken cancellationToken)
+    private Timestamp Now => Timestamp.FromDateTimeOffset(time.GetUtcNow());
+
+    public async Task<IntentOutcome<AddIDPLinkResponse>> AddAsync(Caller caller, AddIDPLinkRequest request, CancellationToken cancellationToken)
     {
-        if (!scopes.MayManageLinksOf(caller, userId))
+        if (!scopes.MayManageLinksOf(caller, request.UserId))
         {
             return NotYours();
         }
@@ -31,7 +36,7 @@ public sealed class IntentLinks(
         {
             return invalid;
         }
-        var link = request.IdpLink!;
+        var link = request.IdpLink;
         if (providers.Find(link.IdpId) is null)
         {
             return IntentFailures.ProviderNotFound(link.IdpId);
@@ -42,8 +47,8 @@ public sealed class IntentLinks(
         {
             IdpId = link.IdpId,
             LinkedUserId = link.UserId,
-            LinkedUserName = link.UserName ?? "",
-            UserId = userId,
+            LinkedUserName = link.UserName,
+            UserId = request.UserId,
             ResourceOwner = options.Value.ResourceOwner,
             Sequence = 1,
             CreatedAt = now,
@@ -57,12 +62,12 @@ public sealed class IntentLinks(
         {
             return IntentFailures.LinkExists();
         }
-        return new DetailsResponse(new Details(stored.Sequence, now, stored.ResourceOwner, now));
+        return new AddIDPLinkResponse { Details = DetailsOf(stored.Sequence, Now, Now) };
     }
 
-    public async Task<IntentOutcome<ListLinksResponse>> ListAsync(Caller caller, string userId, ListLinksRequest request, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<ListIDPLinksResponse>> ListAsync(Caller caller, ListIDPLinksRequest request, CancellationToken cancellationToken)
     {
-        if (!scopes.MayManageLinksOf(caller, userId))
+        if (!scopes.MayManageLinksOf(caller, request.UserId))
         {
             return NotYours();
         }
@@ -71,36 +76,45 @@ public sealed class IntentLinks(
             return invalid;
         }
         var offset = request.Query?.Offset ?? 0;
-        var limit = request.Query?.Limit ?? ListLinksRequestValidator.DefaultLimit;
-        var links = db.Links.AsNoTracking().Where(l => l.UserId == userId);
+        var limit = request.Query?.Limit is > 0 and var asked ? (int)asked : ListLinksRequestValidator.DefaultLimit;
+        var links = db.Links.AsNoTracking().Where(l => l.UserId == request.UserId);
         var total = await links.LongCountAsync(cancellationToken);
-        var ordered = request.Query?.Asc == false
-            ? links.OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.IdpId).ThenByDescending(l => l.LinkedUserId)
-            : links.OrderBy(l => l.CreatedAt).ThenBy(l => l.IdpId).ThenBy(l => l.LinkedUserId);
+        // ZITADEL's ListQuery: asc false (its default) is newest first.
+        var ordered = request.Query?.Asc == true
+            ? links.OrderBy(l => l.CreatedAt).ThenBy(l => l.IdpId).ThenBy(l => l.LinkedUserId)
+            : links.OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.IdpId).ThenByDescending(l => l.LinkedUserId);
         var page = await ordered
             .Skip((int)Math.Min(offset, int.MaxValue))
-            .Take(limit == 0 ? ListLinksRequestValidator.DefaultLimit : limit)
-            .Select(l => new IdpLinkInfo(l.IdpId, l.LinkedUserId, l.LinkedUserName))
+            .Take(limit)
+            .Select(l => new { l.IdpId, l.LinkedUserId, l.LinkedUserName })
             .ToListAsync(cancellationToken);
-        return new ListLinksResponse(new ListDetails(total, time.GetUtcNow().UtcDateTime), page);
+        var response = new ListIDPLinksResponse { Details = new ListDetails { TotalResult = (ulong)total, Timestamp = Now } };
+        response.Result.AddRange(page.Select(l => new IDPLink { IdpId = l.IdpId, UserId = l.LinkedUserId, UserName = l.LinkedUserName }));
+        return response;
     }
 
-    public async Task<IntentOutcome<DetailsResponse>> RemoveAsync(
-        Caller caller, string userId, string idpId, string linkedUserId, CancellationToken cancellationToken)
+    public async Task<IntentOutcome<RemoveIDPLinkResponse>> RemoveAsync(Caller caller, RemoveIDPLinkRequest request, CancellationToken cancellationToken)
     {
-        if (!scopes.MayManageLinksOf(caller, userId))
+        if (!scopes.MayManageLinksOf(caller, request.UserId))
         {
             return NotYours();
         }
+        if (!StoredText.IsStorable(request.UserId) || !StoredText.IsStorable(request.IdpId) || !StoredText.IsStorable(request.LinkedUserId))
+        {
+            return IntentFailures.LinkNotFound();
+        }
         var removed = await db.Links
-            .Where(l => l.UserId == userId && l.IdpId == idpId && l.LinkedUserId == linkedUserId)
+            .Where(l => l.UserId == request.UserId && l.IdpId == request.IdpId && l.LinkedUserId == request.LinkedUserId)
             .ExecuteDeleteAsync(cancellationToken);
         if (removed == 0)
         {
             return IntentFailures.LinkNotFound();
         }
-        return new DetailsResponse(new Details(1, time.GetUtcNow().UtcDateTime, options.Value.ResourceOwner, null));
+        return new RemoveIDPLinkResponse { Details = DetailsOf(1, Now, creationDate: null) };
     }
+
+    private Details DetailsOf(long sequence, Timestamp changeDate, Timestamp? creationDate) =>
+        new() { Sequence = (ulong)sequence, ChangeDate = changeDate, ResourceOwner = options.Value.ResourceOwner, CreationDate = creationDate };
 
     private IntentError NotYours() => IntentFailures.LinksNotYours(scopes.LinksAdmin.ToString());
 }

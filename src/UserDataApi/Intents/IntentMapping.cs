@@ -1,36 +1,100 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using UserDataApi.Intents.Rpc.User;
 
 namespace UserDataApi.Intents;
 
-/// <summary>Turns a provider's claims into the user shapes of ZITADEL v2 (SPEC §4).</summary>
+/// <summary>
+/// Turns a provider's claims into the user messages of ZITADEL v2 (SPEC §4.3), in a form a real ZITADEL accepts:
+/// given and family names never empty, verified addresses as <c>isVerified: true</c> and the others as
+/// <c>sendCode</c>, and nothing set that the provider did not say.
+/// </summary>
 public static class IntentMapping
 {
-    public static Profile ProfileOf(JsonObject claims) => new(
-        Text(claims, "given_name"),
-        Text(claims, "family_name"),
-        Text(claims, "nickname"),
-        Text(claims, "name"),
-        Text(claims, "locale") ?? "und");
+    /// <summary>The language ZITADEL files a profile under when the provider names none ("undetermined").</summary>
+    public const string UndeterminedLanguage = "und";
 
-    public static Email? EmailOf(JsonObject claims) =>
-        Text(claims, "email") is { } address ? new Email(address, Flag(claims, "email_verified")) : null;
+    public static SetHumanProfile ProfileOf(JsonObject claims, string userName)
+    {
+        var displayName = Text(claims, "name");
+        var profile = new SetHumanProfile
+        {
+            GivenName = Text(claims, "given_name") ?? displayName ?? userName,
+            FamilyName = Text(claims, "family_name") ?? displayName ?? userName,
+            PreferredLanguage = Text(claims, "locale") ?? UndeterminedLanguage,
+        };
+        if (Text(claims, "nickname") is { } nickName)
+        {
+            profile.NickName = nickName;
+        }
+        if (displayName is not null)
+        {
+            profile.DisplayName = displayName;
+        }
+        return profile;
+    }
 
-    public static Phone? PhoneOf(JsonObject claims) =>
-        Text(claims, "phone_number") is { } number ? new Phone(number, Flag(claims, "phone_number_verified")) : null;
+    public static SetHumanEmail? EmailOf(JsonObject claims)
+    {
+        if (Text(claims, "email") is not { } address)
+        {
+            return null;
+        }
+        var email = new SetHumanEmail { Email = address };
+        if (Flag(claims, "email_verified"))
+        {
+            email.IsVerified = true;
+        }
+        else
+        {
+            email.SendCode = new SendEmailVerificationCode();
+        }
+        return email;
+    }
 
-    public static AddHumanUser AddHumanUser(JsonObject claims, IdpLinkInfo link) =>
-        new(Text(claims, "preferred_username"), ProfileOf(claims), EmailOf(claims), PhoneOf(claims), [link]);
+    public static SetHumanPhone? PhoneOf(JsonObject claims)
+    {
+        if (Text(claims, "phone_number") is not { } number)
+        {
+            return null;
+        }
+        var phone = new SetHumanPhone { Phone = number };
+        if (Flag(claims, "phone_number_verified"))
+        {
+            phone.IsVerified = true;
+        }
+        else
+        {
+            phone.SendCode = new SendPhoneVerificationCode();
+        }
+        return phone;
+    }
 
-    public static UpdateHumanUser UpdateHumanUser(string userId, JsonObject claims) =>
-        new(userId, Text(claims, "preferred_username"), ProfileOf(claims), EmailOf(claims), PhoneOf(claims));
+    public static AddHumanUserRequest AddHumanUser(JsonObject claims, IDPLink link)
+    {
+        var user = new AddHumanUserRequest { Username = link.UserName, Profile = ProfileOf(claims, link.UserName), Email = EmailOf(claims), Phone = PhoneOf(claims) };
+        user.IdpLinks.Add(link);
+        return user;
+    }
 
-    public static CreateUser CreateUser(string organizationId, string? userId, JsonObject claims, IdpLinkInfo link) =>
-        new(organizationId, userId, Text(claims, "preferred_username"),
-            new CreateUserHuman(ProfileOf(claims), EmailOf(claims), PhoneOf(claims), [link]));
+    public static UpdateHumanUserRequest UpdateHumanUser(string userId, JsonObject claims, string userName) =>
+        new() { UserId = userId, Username = userName, Profile = ProfileOf(claims, userName), Email = EmailOf(claims), Phone = PhoneOf(claims) };
 
-    private static string? Text(JsonObject claims, string name) =>
-        claims[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+    public static CreateUserRequest CreateUser(string organizationId, string? userId, JsonObject claims, IDPLink link)
+    {
+        var human = new CreateUserRequest.Types.Human { Profile = ProfileOf(claims, link.UserName), Email = EmailOf(claims), Phone = PhoneOf(claims) };
+        human.IdpLinks.Add(link);
+        var user = new CreateUserRequest { OrganizationId = organizationId, Username = link.UserName, Human = human };
+        if (userId is not null)
+        {
+            user.UserId = userId;
+        }
+        return user;
+    }
+
+    /// <summary>A claim that is a non-empty JSON string; null otherwise.</summary>
+    public static string? Text(JsonObject claims, string name) =>
+        claims[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text : null;
 
     /// <summary>Providers write verification flags as JSON booleans or as "true"/"false".</summary>
     private static bool Flag(JsonObject claims, string name) => claims[name] switch

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using UserDataApi.Hosting;
+using UserDataApi.Intents.Transports;
 
 namespace UserDataApi.Intents;
 

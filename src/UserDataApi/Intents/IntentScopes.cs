@@ -26,7 +26,4 @@ public sealed class IntentScopes(IOptions<IntentsOptions> options)
     public bool MayManageLinksOf(Caller caller, string userId) =>
         string.Equals(caller.UserId, userId, StringComparison.Ordinal) || (LinksAdmin.Scopes.Count > 0 && caller.Scopes.Covers(LinksAdmin));
 
-    /// <summary>The caller of a request that passed <see cref="IntentCallerFilter"/>.</summary>
-    public static Caller CallerOf(HttpContext http) =>
-        TokenChecker.Checked(http)?.Caller ?? throw new InvalidOperationException("the intent caller filter has not run for this request");
 }

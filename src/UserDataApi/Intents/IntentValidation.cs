@@ -1,5 +1,6 @@
 using FluentValidation;
 using Microsoft.Extensions.Options;
+using UserDataApi.Intents.Rpc.User;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
@@ -10,12 +11,20 @@ namespace UserDataApi.Intents;
 /// </summary>
 public static class IntentValidation
 {
+    /// <summary>The longest id, name or token ZITADEL takes (its field rules' <c>max_len</c>).</summary>
+    public const int MaxTextLength = 200;
+
     /// <summary>The request's first broken rule as an invalid-argument error; null when it keeps them all.</summary>
     public static IntentError? Check<TRequest>(this IValidator<TRequest> validator, TRequest request) =>
         validator.Validate(request) is { IsValid: false } result ? IntentFailures.InvalidArgument(result.Errors[0].ErrorMessage) : null;
+
+    /// <summary>An id or name of at most <see cref="MaxTextLength"/> characters that PostgreSQL can store (no NUL).</summary>
+    public static IRuleBuilderOptions<T, string> IsShortText<T>(this IRuleBuilder<T, string> rule, string field) =>
+        rule.Must(text => text.Length <= MaxTextLength && StoredText.IsStorable(text))
+            .WithMessage($"{field} must be at most {MaxTextLength} characters without NUL");
 }
 
-public sealed class StartIntentRequestValidator : AbstractValidator<StartIntentRequest>
+public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentityProviderIntentRequest>
 {
     /// <summary>The longest success or failure URL (ZITADEL's limit too): each start stores both until the intent expires.</summary>
     public const int MaxRedirectUrlLength = 2048;
@@ -23,14 +32,16 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIntentR
     public StartIntentRequestValidator(IOptions<IntentsOptions> options, IHostEnvironment environment)
     {
         RuleLevelCascadeMode = CascadeMode.Stop;
-        RuleFor(r => r.IdpId).NotEmpty().WithMessage("idpId is required");
-        RuleFor(r => r.Urls).NotNull().WithMessage("urls.successUrl is required");
-        RuleFor(r => r.Urls!.SuccessUrl).Custom((url, context) => Redirect(url, "urls.successUrl", options.Value, environment, context)).When(r => r.Urls is not null);
-        RuleFor(r => r.Urls!.FailureUrl).Custom((url, context) => Redirect(url, "urls.failureUrl", options.Value, environment, context)).When(r => r.Urls is not null);
+        RuleFor(r => r.IdpId).NotEmpty().WithMessage("idpId is required").IsShortText("idpId");
+        RuleFor(r => r.ContentCase).NotEqual(StartIdentityProviderIntentRequest.ContentOneofCase.None).WithMessage("urls or ldap is required");
+        RuleFor(r => r.Urls.SuccessUrl).Custom((url, context) => Redirect(url, "urls.successUrl", options.Value, environment, context))
+            .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Urls);
+        RuleFor(r => r.Urls.FailureUrl).Custom((url, context) => Redirect(url, "urls.failureUrl", options.Value, environment, context))
+            .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Urls);
     }
 
-    /// <summary>No open redirects: an absolute http(s) URL, without credentials or NUL, of a configured origin.</summary>
-    private static void Redirect(string? url, string field, IntentsOptions settings, IHostEnvironment environment, ValidationContext<StartIntentRequest> context)
+    /// <summary>No open redirects: an absolute http(s) URL, without credentials or control characters, of a configured origin.</summary>
+    private static void Redirect(string url, string field, IntentsOptions settings, IHostEnvironment environment, ValidationContext<StartIdentityProviderIntentRequest> context)
     {
         if (Problem(url, field, settings, environment) is { } problem)
         {
@@ -38,7 +49,7 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIntentR
         }
     }
 
-    private static string? Problem(string? url, string field, IntentsOptions settings, IHostEnvironment environment)
+    private static string? Problem(string url, string field, IntentsOptions settings, IHostEnvironment environment)
     {
         if (string.IsNullOrEmpty(url))
         {
@@ -65,27 +76,30 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIntentR
     }
 }
 
-public sealed class AddLinkRequestValidator : AbstractValidator<AddLinkRequest>
+public sealed class AddLinkRequestValidator : AbstractValidator<AddIDPLinkRequest>
 {
     public AddLinkRequestValidator()
     {
         RuleLevelCascadeMode = CascadeMode.Stop;
+        RuleFor(r => r.UserId).NotEmpty().WithMessage("userId is required").IsShortText("userId");
         RuleFor(r => r.IdpLink).NotNull().WithMessage("idpLink.idpId and idpLink.userId are required");
-        RuleFor(r => r.IdpLink!.IdpId).NotEmpty().WithMessage("idpLink.idpId and idpLink.userId are required").When(r => r.IdpLink is not null);
-        RuleFor(r => r.IdpLink!.UserId).NotEmpty().WithMessage("idpLink.idpId and idpLink.userId are required").When(r => r.IdpLink is not null);
-        RuleFor(r => r.IdpLink).Must(link => StoredText.IsStorable(link!.IdpId) && StoredText.IsStorable(link.UserId) && StoredText.IsStorable(link.UserName))
-            .WithMessage("idpLink values must not hold NUL").When(r => r.IdpLink is not null);
+        RuleFor(r => r.IdpLink.IdpId).NotEmpty().WithMessage("idpLink.idpId and idpLink.userId are required").IsShortText("idpLink.idpId")
+            .When(r => r.IdpLink is not null);
+        RuleFor(r => r.IdpLink.UserId).NotEmpty().WithMessage("idpLink.idpId and idpLink.userId are required").IsShortText("idpLink.userId")
+            .When(r => r.IdpLink is not null);
+        RuleFor(r => r.IdpLink.UserName).IsShortText("idpLink.userName").When(r => r.IdpLink is not null);
     }
 }
 
-public sealed class ListLinksRequestValidator : AbstractValidator<ListLinksRequest>
+public sealed class ListLinksRequestValidator : AbstractValidator<ListIDPLinksRequest>
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
 
     public ListLinksRequestValidator()
     {
-        RuleFor(r => r.Query).Must(query => (query?.Offset ?? 0) >= 0 && query?.Limit is null or (>= 0 and <= MaxLimit))
-            .WithMessage($"query.offset must be at least 0 and query.limit between 0 and {MaxLimit}");
+        RuleFor(r => r.UserId).NotEmpty().WithMessage("userId is required").IsShortText("userId");
+        RuleFor(r => r.Query).Must(query => query is null || query.Limit <= MaxLimit)
+            .WithMessage($"query.limit must be between 0 and {MaxLimit}");
     }
 }

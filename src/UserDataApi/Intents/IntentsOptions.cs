@@ -54,6 +54,9 @@ public sealed class ProviderOptions
     public string? UserInfoEndpoint { get; set; }
     public string IdAttribute { get; set; } = "id";
 
+    /// <summary>oauth: the user-info field holding the user's name (else the email, else the id, stand in for it).</summary>
+    public string UserNameAttribute { get; set; } = "preferred_username";
+
     /// <summary><c>client_secret_basic</c> (default) or <c>client_secret_post</c>.</summary>
     public string? TokenEndpointAuthMethod { get; set; }
 

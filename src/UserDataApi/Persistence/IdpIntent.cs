@@ -5,6 +5,7 @@ public enum IntentState : short
     Started = 0,
     Succeeded = 1,
     Failed = 2,
+    /// <summary>Retrieved once under earlier versions, which allowed one retrieve; no longer written (SPEC §4.2 allows retrieving again).</summary>
     Consumed = 3,
 }
 

@@ -61,6 +61,49 @@ public sealed class ApiDocumentationTests(UserDataFixture fixture) : IClassFixtu
         Assert.All(answerFields, field => Assert.True(answer.GetProperty("properties").TryGetProperty(field, out _), field));
     }
 
+    [Fact]
+    public async Task OpenApi_document_describes_the_rest_gateway_in_protojson_and_says_where_the_rpc_transports_are()
+    {
+        var document = await ReadDocumentAsync();
+
+        var retrieve = document.GetProperty("paths").GetProperty("/v2/idp_intents/{idpIntentId}").GetProperty("post");
+        var request = Resolve(document, retrieve.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        Assert.Equal(["idpIntentId", "idpIntentToken"], PropertyNames(request));
+        var answer = Resolve(document, retrieve.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        Assert.Equal(["details", "idpInformation", "userId", "addHumanUser", "updateHumanUser", "createUser"], PropertyNames(answer));
+        var refused = Resolve(document, retrieve.GetProperty("responses").GetProperty("403").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        Assert.Equal(["code", "message", "details"], PropertyNames(refused));
+
+        // As protojson writes them: 64-bit integers as strings, timestamps as RFC 3339, enums by their proto names,
+        // Struct as any object, and nothing of the generated classes' own surface (HasX, XCase).
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var details = schemas.GetProperty("Details").GetProperty("properties");
+        Assert.Equal(("string", "int64"), TypeOf(details.GetProperty("sequence")));
+        Assert.Equal(("string", "date-time"), TypeOf(details.GetProperty("changeDate")));
+        Assert.Equal(("string", "int64"), TypeOf(schemas.GetProperty("ListDetails").GetProperty("properties").GetProperty("totalResult")));
+        Assert.Contains("GENDER_FEMALE", schemas.GetProperty("Gender").GetProperty("enum").EnumerateArray().Select(value => value.GetString()));
+        Assert.Equal("object", schemas.GetProperty("IDPInformation").GetProperty("properties").GetProperty("rawInformation").GetProperty("type").GetString());
+        Assert.Equal(["email", "sendCode", "returnCode", "isVerified"], PropertyNames(schemas.GetProperty("SetHumanEmail")));
+        Assert.DoesNotContain(schemas.EnumerateObject().SelectMany(schema => PropertyNames(schema.Value)),
+            name => name.StartsWith("has", StringComparison.Ordinal) && char.IsUpper(name[3]) || name.EndsWith("Case", StringComparison.Ordinal));
+        Assert.False(schemas.TryGetProperty("ContentOneofCase", out _));
+
+        var tags = document.GetProperty("tags").EnumerateArray().ToDictionary(tag => tag.GetProperty("name").GetString()!);
+        foreach (var tag in new[] { "Identity-provider intents", "Identity-provider links" })
+        {
+            var description = tags[tag].GetProperty("description").GetString()!;
+            Assert.Contains("/zitadel.user.v2.UserService/{Method}", description);
+            Assert.Contains("Grpc:Url", description);
+            Assert.Contains("gRPC-Web and Connect", description);
+        }
+    }
+
+    private static string[] PropertyNames(JsonElement schema) =>
+        schema.TryGetProperty("properties", out var properties) ? properties.EnumerateObject().Select(property => property.Name).ToArray() : [];
+
+    private static (string? Type, string? Format) TypeOf(JsonElement schema) =>
+        (schema.GetProperty("type").GetString(), schema.TryGetProperty("format", out var format) ? format.GetString() : null);
+
     private async Task<JsonElement> ReadDocumentAsync() =>
         JsonDocument.Parse(await fixture.Api.CreateClient().GetStringAsync("/swagger/v1/swagger.json")).RootElement;
 

@@ -24,16 +24,10 @@ public sealed class ApiFactory(
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
-        builder.UseSetting("ConnectionStrings:UserData", connectionString);
-        builder.UseSetting("Auth:Authority", authority.Issuer);
-        builder.UseSetting("Auth:RequireHttpsMetadata", "false");
-        builder.UseSetting("Database:MigrateOnStartup", "true");
-        builder.UseSetting("DataProtection:Certificate:Path", TestCertificates.KeyProtection.Path);
-        builder.UseSetting("DataProtection:Certificate:Password", TestCertificates.KeyProtection.Password);
-        // Test servers all see one (absent) client address, and many tests send bad tokens on purpose; the limit has tests of its own.
-        builder.UseSetting("RateLimiting:FailedAuthenticationsPerIp", "1000000");
-        // Tests load the catalog themselves (IdentityProviderCatalogLoader) rather than wait for a timer.
-        builder.UseSetting("IdentityProviders:RefreshSeconds", "3600");
+        foreach (var (key, value) in BaseSettings(authority, connectionString))
+        {
+            builder.UseSetting(key, value);
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
@@ -48,6 +42,21 @@ public sealed class ApiFactory(
             builder.ConfigureLogging(logging => logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
         }
     }
+
+    /// <summary>What every test server is given: the test authority and database, and the test key-protection certificate.</summary>
+    public static Dictionary<string, string?> BaseSettings(TestAuthority authority, string connectionString) => new()
+    {
+        ["ConnectionStrings:UserData"] = connectionString,
+        ["Auth:Authority"] = authority.Issuer,
+        ["Auth:RequireHttpsMetadata"] = "false",
+        ["Database:MigrateOnStartup"] = "true",
+        ["DataProtection:Certificate:Path"] = TestCertificates.KeyProtection.Path,
+        ["DataProtection:Certificate:Password"] = TestCertificates.KeyProtection.Password,
+        // Test servers all see one (absent) client address, and many tests send bad tokens on purpose; the limit has tests of its own.
+        ["RateLimiting:FailedAuthenticationsPerIp"] = "1000000",
+        // Tests load the catalog themselves (IdentityProviderCatalogLoader) rather than wait for a timer.
+        ["IdentityProviders:RefreshSeconds"] = "3600",
+    };
 
     public IdentityProviderCatalog Catalog => Services.GetRequiredService<IdentityProviderCatalog>();
 

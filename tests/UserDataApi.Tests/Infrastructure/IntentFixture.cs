@@ -37,7 +37,18 @@ public sealed class IntentFixture : IAsyncLifetime
 
     /// <summary>Another server instance on the shared database, with extra settings if given, logging to <paramref name="logs"/> if given.</summary>
     public Task<ApiFactory> StartInstanceAsync(
-        IReadOnlyDictionary<string, string?>? extra = null, LogCapture? logs = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+        IReadOnlyDictionary<string, string?>? extra = null, LogCapture? logs = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null) =>
+        new ApiFactory(Authority, ConnectionString, InstanceSettings(extra), logs, services).StartedAsync();
+
+    /// <summary>
+    /// Another instance on the shared database as its own process (the built server, environment Production), for
+    /// clients that need a real listener: its settings as environment variables, as an operator passes them.
+    /// </summary>
+    public ServerProcess StartProcess(IReadOnlyDictionary<string, string?>? extra = null) =>
+        ServerProcess.StartBuilt(ApiFactory.BaseSettings(Authority, ConnectionString).Concat(InstanceSettings(extra))
+            .Select(setting => (setting.Key.Replace(":", "__"), setting.Value ?? "")).ToArray());
+
+    private Dictionary<string, string?> InstanceSettings(IReadOnlyDictionary<string, string?>? extra)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -67,7 +78,7 @@ public sealed class IntentFixture : IAsyncLifetime
         {
             settings[key] = value;
         }
-        return new ApiFactory(Authority, ConnectionString, settings, logs, services).StartedAsync();
+        return settings;
     }
 
     /// <summary>The scopes of a confidential login UI: intents, and the links of every user.</summary>
@@ -138,6 +149,10 @@ public sealed class IntentFixture : IAsyncLifetime
         command.Parameters.AddWithValue("hash", System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(state)));
         return (string)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>The stored state of an intent, read from the shared database.</summary>
+    public async Task<UserDataApi.Persistence.IntentState> IntentStateAsync(string intentId) =>
+        (UserDataApi.Persistence.IntentState)await TestSql.ScalarAsync<short>(ConnectionString, "SELECT state FROM idp_intents WHERE id = $1", intentId);
 
     public async Task<HttpResponseMessage> RetrieveAsync(ApiFactory instance, string intentId, string? token) =>
         await ClientFor(instance).PostAsJsonAsync($"/v2/idp_intents/{intentId}", new { idpIntentToken = token });

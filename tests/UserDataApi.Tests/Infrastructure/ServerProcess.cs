@@ -41,6 +41,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return new ServerProcess(WithVariables(start, environment));
     }
 
+    /// <summary>A port of 127.0.0.1 that nothing listens on just now, for a listener whose address a test must know beforehand.</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     /// <summary>A script of the repository, run from its root, with these variables.</summary>
     public static ServerProcess StartScript(string script, params (string Name, string Value)[] environment)
     {

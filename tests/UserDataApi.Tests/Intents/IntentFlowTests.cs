@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StatusCode = UserDataApi.Intents.StatusCode;
+using IntentSecrets = UserDataApi.Intents.IntentSecrets;
+using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 
 namespace UserDataApi.Tests.Intents;
@@ -66,7 +68,8 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         var answer = await ReadJsonAsync(response, HttpStatusCode.OK);
 
         var details = answer.GetProperty("details");
-        Assert.Equal("3", details.GetProperty("sequence").GetString());
+        // Started (1), succeeded (2); a retrieve changes nothing.
+        Assert.Equal("2", details.GetProperty("sequence").GetString());
         Assert.Equal("org-test", details.GetProperty("resourceOwner").GetString());
         Assert.True(details.GetProperty("creationDate").GetDateTimeOffset() <= details.GetProperty("changeDate").GetDateTimeOffset());
 
@@ -100,7 +103,9 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         Assert.Equal(user.Email, add.GetProperty("email").GetProperty("email").GetString());
         Assert.True(add.GetProperty("email").GetProperty("isVerified").GetBoolean());
         Assert.Equal(user.Phone, add.GetProperty("phone").GetProperty("phone").GetString());
-        Assert.False(add.GetProperty("phone").GetProperty("isVerified").GetBoolean());
+        // ZITADEL's AddHumanUser takes isVerified: true or sendCode, never isVerified: false (SPEC §4.3).
+        Assert.False(add.GetProperty("phone").TryGetProperty("isVerified", out _));
+        Assert.Equal(JsonValueKind.Object, add.GetProperty("phone").GetProperty("sendCode").ValueKind);
         var link = Assert.Single(add.GetProperty("idpLinks").EnumerateArray());
         Assert.Equal(IntentFixture.OidcProvider, link.GetProperty("idpId").GetString());
         Assert.Equal(user.Subject, link.GetProperty("userId").GetString());
@@ -133,7 +138,8 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         var add = answer.GetProperty("addHumanUser");
         Assert.Equal("und", add.GetProperty("profile").GetProperty("preferredLanguage").GetString());
         Assert.False(add.TryGetProperty("phone", out _));
-        Assert.False(add.GetProperty("email").GetProperty("isVerified").GetBoolean());
+        Assert.False(add.GetProperty("email").TryGetProperty("isVerified", out _));
+        Assert.Equal(JsonValueKind.Object, add.GetProperty("email").GetProperty("sendCode").ValueKind);
     }
 
     [Fact]
@@ -186,8 +192,10 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         var query = QueryOf(landing);
         Assert.Equal("access_denied", query["error"]);
         Assert.Equal("The user refused the request.", query["error_description"]);
+        Assert.Equal(IntentState.Failed, await fixture.IntentStateAsync(query["id"]));
+        // A failed intent never handed out a token: any token is wrong, and answers as for an unknown id.
         using var retrieve = await fixture.RetrieveAsync(fixture.First, query["id"], "anything");
-        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(retrieve, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)(await ReadJsonAsync(retrieve, HttpStatusCode.Forbidden)).GetProperty("code").GetInt32());
     }
 
     [Fact]
@@ -252,7 +260,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     }
 
     [Fact]
-    public async Task Retrieve_with_a_wrong_token_answers_403_and_an_unknown_id_404()
+    public async Task Retrieve_with_a_wrong_token_or_an_unknown_id_answers_403_alike()
     {
         var landing = await LoginAsync(TestIdentityProvider.Alice);
 
@@ -260,12 +268,13 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
         using var missing = await fixture.RetrieveAsync(fixture.First, landing["id"], null);
         using var unknown = await fixture.RetrieveAsync(fixture.First, "123456789", landing["token"]);
 
-        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)(await ReadJsonAsync(wrong, HttpStatusCode.Forbidden)).GetProperty("code").GetInt32());
+        var refused = await ReadJsonAsync(wrong, HttpStatusCode.Forbidden);
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)refused.GetProperty("code").GetInt32());
+        Assert.Equal("CRYPTO-CRYPTO", GatewayErrorShape.AssertIdOf(refused));
         Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode);
-        var notFound = await ReadJsonAsync(unknown, HttpStatusCode.NotFound);
-        Assert.Equal(StatusCode.NotFound, (StatusCode)notFound.GetProperty("code").GetInt32());
-        Assert.Equal(JsonValueKind.Array, notFound.GetProperty("details").ValueKind);
-        Assert.False(string.IsNullOrEmpty(notFound.GetProperty("message").GetString()));
+        // SPEC §4.2: nothing tells a caller whether the id exists.
+        Assert.Equal(JsonSerializer.Serialize(refused), await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
         using var stillThere = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
         Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
     }
@@ -292,26 +301,36 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     }
 
     [Fact]
-    public async Task An_intent_is_consumed_by_its_first_retrieve()
+    public async Task A_succeeded_intent_can_be_retrieved_again_on_any_instance_and_answers_the_same()
     {
         var landing = await LoginAsync(TestIdentityProvider.Alice);
 
         using var first = await fixture.RetrieveAsync(fixture.First, landing["id"], landing["token"]);
         using var second = await fixture.RetrieveAsync(fixture.Second, landing["id"], landing["token"]);
 
-        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(second, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        var answer = await ReadJsonAsync(first, HttpStatusCode.OK);
+        Assert.Equal(JsonSerializer.Serialize(answer), JsonSerializer.Serialize(await ReadJsonAsync(second, HttpStatusCode.OK)));
+        Assert.Equal(IntentState.Succeeded, await fixture.IntentStateAsync(landing["id"]));
     }
 
-    [Fact]
-    public async Task An_intent_that_has_not_succeeded_answers_400()
+    [Theory]
+    [InlineData(IntentState.Started, "the intent has not succeeded yet")]
+    [InlineData(IntentState.Failed, "the intent has failed")]
+    [InlineData(IntentState.Consumed, "the intent was consumed by its first retrieve under an earlier version of this server")]
+    public async Task An_intent_that_has_not_succeeded_answers_400_to_its_own_token(IntentState state, string message)
     {
-        var (state, _) = await fixture.StartIntentAsync(fixture.First);
-        var id = await fixture.IntentIdOfStateAsync(state);
+        // Pending and failed intents hand out no token, and no version writes Consumed any more: the state is set
+        // here, with a token the test knows, to reach the check that comes after the token's.
+        var (started, _) = await fixture.StartIntentAsync(fixture.First);
+        var id = await fixture.IntentIdOfStateAsync(started);
+        await TestSql.ExecuteAsync(fixture.ConnectionString, "UPDATE idp_intents SET state = $2, token_hash = $3 WHERE id = $1",
+            id, (short)state, IntentSecrets.Hash("known-token"));
 
-        using var response = await fixture.RetrieveAsync(fixture.First, id, "whatever");
+        using var response = await fixture.RetrieveAsync(fixture.First, id, "known-token");
 
-        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)(await ReadJsonAsync(response, HttpStatusCode.BadRequest)).GetProperty("code").GetInt32());
+        var error = await ReadJsonAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)error.GetProperty("code").GetInt32());
+        Assert.StartsWith(message + " (", error.GetProperty("message").GetString());
     }
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed class IntentRateLimitTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(StatusCode.ResourceExhausted, (StatusCode)body.GetProperty("code").GetInt32());
-        Assert.Equal(JsonValueKind.Array, body.GetProperty("details").ValueKind);
+        GatewayErrorShape.AssertIdOf(body);
         Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 30);
     }
 

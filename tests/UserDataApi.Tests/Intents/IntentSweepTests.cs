@@ -47,8 +47,9 @@ public sealed class IntentSweepTests(IntentFixture fixture) : IClassFixture<Inte
         Assert.True(gone, "expired intents are still stored");
         Assert.DoesNotContain(logs.Lines, line => line.Category.EndsWith("IntentSweeper") && line.Level >= LogLevel.Warning);
         Assert.Contains(logs.Lines, line => line.Category.EndsWith("IntentSweeper") && line.Message.StartsWith("Removed "));
+        // Gone: answered as any id that does not exist (SPEC §4.2).
         using var afterwards = await fixture.RetrieveAsync(one, landing["id"]!, landing["token"]);
-        Assert.Equal(HttpStatusCode.NotFound, afterwards.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, afterwards.StatusCode);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class LinkIsolationTests(IntentFixture fixture) : IClassFixture<In
                     var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
                     if (allowed)
                     {
-                        var listed = body.GetProperty("result").EnumerateArray()
+                        var listed = ProtoJsonReading.Repeated(body, "result")
                             .Select(l => new Link(target, l.GetProperty("idpId").GetString()!, l.GetProperty("userId").GetString()!))
                             .Order(Ordering).ToArray();
                         Assert.Equal(_model.Where(l => l.UserId == target).Order(Ordering).ToArray(), listed);

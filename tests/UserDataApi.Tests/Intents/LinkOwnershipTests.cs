@@ -21,8 +21,8 @@ public sealed class LinkOwnershipTests(IntentFixture fixture) : IClassFixture<In
     {
         using var response = await fixture.LoginUiClientFor(fixture.First).PostAsJsonAsync($"/v2/users/{userId}/links/_search", new { });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var result = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("result");
-        return result.EnumerateArray().Select(l => $"{l.GetProperty("idpId").GetString()}/{l.GetProperty("userId").GetString()}").ToArray();
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return ProtoJsonReading.Repeated(answer, "result").Select(l => $"{l.GetProperty("idpId").GetString()}/{l.GetProperty("userId").GetString()}").ToArray();
     }
 
     private static async Task AssertPermissionDeniedAsync(HttpResponseMessage response)

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using UserDataApi.Intents;
+using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -331,10 +332,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
 
         await WaitUntilAsync(() => fixture.Provider.AbandonedAt(tokenEndpoint) > abandonedBefore, TimeSpan.FromSeconds(3),
             "the server kept waiting for the provider after the browser left");
-        using var retrieve = await fixture.Intents.RetrieveAsync(fixture.Api, intentId, "anything");
-        var error = JsonDocument.Parse(await retrieve.Content.ReadAsStringAsync()).RootElement;
-        Assert.Equal(HttpStatusCode.BadRequest, retrieve.StatusCode);
-        Assert.Equal("the intent has not succeeded yet", error.GetProperty("message").GetString());
+        Assert.Equal(IntentState.Started, await fixture.Intents.IntentStateAsync(intentId));
     }
 
     /// <summary>The browser's return from the provider: a code and the intent's state, redirects not followed.</summary>
@@ -352,15 +350,19 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         return QueryHelpers.ParseQuery(new Uri(location).Query).ToDictionary(p => p.Key, p => p.Value.ToString());
     }
 
-    /// <summary>Retrieve answers the documented failed-intent error: 400, failed precondition.</summary>
+    /// <summary>
+    /// The intent is stored as failed, and retrieve reveals nothing of it: a failed intent never handed out a token,
+    /// so any token is a wrong one (SPEC §4.2: permission denied, as for an id that does not exist).
+    /// </summary>
     private async Task AssertFailedAsync(string intentId)
     {
+        Assert.Equal(IntentState.Failed, await fixture.Intents.IntentStateAsync(intentId));
         using var retrieve = await fixture.Intents.RetrieveAsync(fixture.Api, intentId, "anything");
         var body = await retrieve.Content.ReadAsStringAsync();
-        Assert.True(retrieve.StatusCode == HttpStatusCode.BadRequest, $"{(int)retrieve.StatusCode}: {body}");
+        Assert.True(retrieve.StatusCode == HttpStatusCode.Forbidden, $"{(int)retrieve.StatusCode}: {body}");
         var error = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(StatusCode.FailedPrecondition, (StatusCode)error.GetProperty("code").GetInt32());
-        Assert.Equal("the intent has failed", error.GetProperty("message").GetString());
+        Assert.Equal(StatusCode.PermissionDenied, (StatusCode)error.GetProperty("code").GetInt32());
+        GatewayErrorShape.AssertIdOf(error);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)

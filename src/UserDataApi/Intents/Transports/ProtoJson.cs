@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using UserDataApi.Hosting;
+
+namespace UserDataApi.Intents.Transports;
+
+/// <summary>
+/// ZITADEL's messages as JSON, the way its REST gateway and Connect write them (protojson): lowerCamel names, zero
+/// values left out, 64-bit integers as strings, timestamps RFC 3339 in UTC, enums by name, unknown fields ignored.
+/// </summary>
+public static class ProtoJson
+{
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+    /// <summary>
+    /// The body as a <typeparamref name="TMessage"/>, or null when it is not one. The body is first held to the same
+    /// rules as every JSON body here (<see cref="JsonRequestBody.ReadObjectAsync"/>): protobuf's own JSON reader
+    /// is laxer (duplicate names, depth).
+    /// </summary>
+    public static async Task<TMessage?> ReadAsync<TMessage>(HttpRequest request, bool emptyIsObject = false)
+        where TMessage : class, IMessage<TMessage>, new()
+    {
+        return await JsonRequestBody.ReadObjectAsync(request, request.HttpContext.RequestAborted, emptyIsObject) is { } json
+            ? Parse(json, new TMessage().Descriptor) as TMessage
+            : null;
+    }
+
+    /// <summary>Parses JSON text as a message of <paramref name="descriptor"/>; null when it is not one.</summary>
+    public static IMessage? Parse(string json, Google.Protobuf.Reflection.MessageDescriptor descriptor)
+    {
+        try
+        {
+            return Parser.Parse(json, descriptor);
+        }
+        catch (Exception exception) when (exception is InvalidProtocolBufferException or InvalidJsonException or FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    public static string Format(IMessage message) => JsonFormatter.Default.Format(message);
+
+    /// <summary>200 with the message as protojson.</summary>
+    public static IResult Ok(IMessage message) => new ProtoJsonResult(message);
+
+    private sealed class ProtoJsonResult(IMessage message) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            return httpContext.Response.WriteAsync(Format(message));
+        }
+    }
+}
