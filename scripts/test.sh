@@ -22,6 +22,14 @@ if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# ZITADEL's own npm clients drive the gRPC, gRPC-Web and Connect tests, exactly as their lock file pins them.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Installing Node.js and npm for the ZITADEL client tests"
+  apt_install nodejs npm
+fi
+echo "Installing ZITADEL's npm clients (tests/zitadel-clients, npm ci)"
+(cd tests/zitadel-clients && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
 log=$(mktemp /tmp/userdataapi-test-log.XXXXXX)
 status=0
 dotnet test UserDataApi.sln -c Release "$@" 2>&1 | tee "$log" || status=$?
