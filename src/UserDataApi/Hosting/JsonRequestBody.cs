@@ -87,10 +87,14 @@ public static class JsonRequestBody
         }
     }
 
-    /// <summary>The body's bytes, whatever its type (binary protobuf, say), or null when it is over <see cref="MaxBytes"/> or does not arrive whole.</summary>
-    public static async Task<byte[]?> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body's bytes, whatever its type (binary protobuf, say), or null when it is over <paramref name="maxBytes"/>
+    /// (<see cref="MaxBytes"/> unless a framing around the message needs a few more) or does not arrive whole.
+    /// <paramref name="body"/> reads it through another view than <see cref="HttpRequest.Body"/> (a decoding pipe, say).
+    /// </summary>
+    public static async Task<byte[]?> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken, int maxBytes = MaxBytes, Stream? body = null)
     {
-        if (await ReadRentedAsync(request, cancellationToken) is not var (buffer, length))
+        if (await ReadRentedAsync(request, cancellationToken, maxBytes, body) is not var (buffer, length))
         {
             return null;
         }
@@ -102,8 +106,10 @@ public static class JsonRequestBody
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
     /// <summary>The body in a pooled buffer (the caller returns it), or null when it is refused.</summary>
-    private static async Task<(byte[] Buffer, int Length)?> ReadRentedAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<(byte[] Buffer, int Length)?> ReadRentedAsync(
+        HttpRequest request, CancellationToken cancellationToken, int maxBytes = MaxBytes, Stream? body = null)
     {
+        body ??= request.Body;
         if (request.ContentLength > DrainBytes)
         {
             return null;
@@ -114,7 +120,7 @@ public static class JsonRequestBody
         {
             limit.MaxRequestBodySize = DrainBytes;
         }
-        if (request.ContentLength > MaxBytes)
+        if (request.ContentLength > maxBytes)
         {
             return null;
         }
@@ -132,13 +138,13 @@ public static class JsonRequestBody
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken);
                 if (read == 0)
                 {
                     return (buffer, length);
                 }
                 length += read;
-                if (length > MaxBytes)
+                if (length > maxBytes)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     return null;

@@ -49,8 +49,8 @@ public static class IntentEndpoints
     /// <summary>The REST gateway, gRPC, gRPC-Web and Connect, and the providers' callback.</summary>
     public static WebApplication MapIntents(this WebApplication app)
     {
-        app.UseGrpcRequestLimits();
         app.UseGrpcWeb();
+        app.UseGrpcRequestChecks();
         RestGateway.Map(app);
         ConnectProtocol.Map(app);
         app.MapGrpcService<GrpcUserService>().EnableGrpcWeb().WithErrorAnswer(IntentErrorAnswer.Instance);

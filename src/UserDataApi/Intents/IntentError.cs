@@ -40,8 +40,13 @@ public readonly record struct IntentOutcome<T>(T? Value, IntentError? Error)
 /// <summary>Every failure the intent calls can answer, each once, with its id and message key.</summary>
 public static class IntentFailures
 {
-    public static IntentError InvalidBody() =>
-        new(StatusCode.InvalidArgument, "INTENT-Bdy6j2", "Errors.Intent.InvalidRequest", "the body must be a JSON object of at most 1 MiB");
+    /// <summary>A body that is not one request of its method: <paramref name="shape"/> says what it must be (SPEC §7: at most 1 MiB).</summary>
+    public static IntentError InvalidBody(string shape = "a JSON object") =>
+        new(StatusCode.InvalidArgument, "INTENT-Bdy6j2", "Errors.Intent.InvalidRequest", $"the body must be {shape} of at most 1 MiB");
+
+    /// <summary>A request this server does not take on a transport: an unknown method, or a compressed body.</summary>
+    public static IntentError Unimplemented(string message) =>
+        new(StatusCode.Unimplemented, "INTENT-Unim5p", "Errors.Intent.Unimplemented", message);
 
     /// <summary>A field of the request that breaks its rules (<see cref="IntentValidation"/>).</summary>
     public static IntentError InvalidArgument(string message) =>

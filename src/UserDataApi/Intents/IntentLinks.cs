@@ -43,26 +43,19 @@ public sealed class IntentLinks(
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var stored = new IdpLink
-        {
-            IdpId = link.IdpId,
-            LinkedUserId = link.UserId,
-            LinkedUserName = link.UserName,
-            UserId = request.UserId,
-            ResourceOwner = options.Value.ResourceOwner,
-            Sequence = 1,
-            CreatedAt = now,
-        };
-        db.Links.Add(stored);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        // An account linked already is an ordinary answer (409), not a failed command in the log: the insert
+        // does nothing on a conflict, and says so by the rows it wrote.
+        var written = await db.Database.ExecuteSqlAsync(
+            $"""
+             INSERT INTO idp_links (idp_id, linked_user_id, linked_user_name, user_id, resource_owner, sequence, created_at)
+             VALUES ({link.IdpId}, {link.UserId}, {link.UserName}, {request.UserId}, {options.Value.ResourceOwner}, 1, {now})
+             ON CONFLICT (idp_id, linked_user_id) DO NOTHING
+             """, cancellationToken);
+        if (written == 0)
         {
             return IntentFailures.LinkExists();
         }
-        return new AddIDPLinkResponse { Details = DetailsOf(stored.Sequence, Now, Now) };
+        return new AddIDPLinkResponse { Details = DetailsOf(1, Now, Now) };
     }
 
     public async Task<IntentOutcome<ListIDPLinksResponse>> ListAsync(Caller caller, ListIDPLinksRequest request, CancellationToken cancellationToken)

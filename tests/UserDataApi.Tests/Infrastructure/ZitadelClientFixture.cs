@@ -10,6 +10,9 @@ namespace UserDataApi.Tests.Infrastructure;
 /// </summary>
 public sealed class ZitadelClientFixture : IAsyncLifetime
 {
+    /// <summary>The test classes that share one fixture (one server process, one Node).</summary>
+    public const string Collection = "ZITADEL clients";
+
     public IntentFixture Intents { get; } = new();
     public ServerProcess Server { get; private set; } = null!;
     public ZitadelClients Clients { get; private set; } = null!;
@@ -23,14 +26,22 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Intents.InitializeAsync();
-        GrpcUrl = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}");
-        Server = Intents.StartProcess(new Dictionary<string, string?> { ["Grpc:Url"] = GrpcUrl.ToString() });
-        var listening = TimeSpan.FromSeconds(60);
-        await Server.WaitForOutputAsync(line => line.Contains("Now listening on") && line.Contains(GrpcUrl.Authority), listening);
-        MainUrl = new Uri(System.Text.RegularExpressions.Regex.Match(
-            await Server.WaitForOutputAsync(line => line.Contains("Now listening on") && !line.Contains(GrpcUrl.Authority), listening),
-            @"http://[\d.]+:\d+").Value);
+        (Server, MainUrl, GrpcUrl) = await StartServerAsync();
         Clients = await ZitadelClients.StartAsync();
+    }
+
+    /// <summary>Another server process on the fixture's database, with its own cleartext gRPC listener and extra settings if given.</summary>
+    public async Task<(ServerProcess Server, Uri MainUrl, Uri GrpcUrl)> StartServerAsync(IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var grpcUrl = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}");
+        var settings = new Dictionary<string, string?>(extra ?? new Dictionary<string, string?>()) { ["Grpc:Url"] = grpcUrl.ToString() };
+        var server = Intents.StartProcess(settings);
+        var listening = TimeSpan.FromSeconds(60);
+        await server.WaitForOutputAsync(line => line.Contains("Now listening on") && line.Contains(grpcUrl.Authority), listening);
+        var mainUrl = new Uri(System.Text.RegularExpressions.Regex.Match(
+            await server.WaitForOutputAsync(line => line.Contains("Now listening on") && !line.Contains(grpcUrl.Authority), listening),
+            @"http://[\d.]+:\d+").Value);
+        return (server, mainUrl, grpcUrl);
     }
 
     /// <summary>Where a transport calls the server process: gRPC at <c>Grpc:Url</c>, the others on the main port.</summary>
@@ -75,3 +86,6 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
         await Intents.DisposeAsync();
     }
 }
+
+[CollectionDefinition(ZitadelClientFixture.Collection)]
+public sealed class ZitadelClientCollection : ICollectionFixture<ZitadelClientFixture>;

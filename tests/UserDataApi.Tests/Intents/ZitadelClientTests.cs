@@ -10,7 +10,8 @@ namespace UserDataApi.Tests.Intents;
 /// <c>Grpc:Url</c> (<c>@zitadel/client/node</c>), gRPC-Web (<c>@zitadel/client/web</c>), and Connect in JSON and in binary
 /// (<c>@connectrpc/connect-node</c>). The same login, errors and links as the REST gateway's tests.
 /// </summary>
-public sealed class ZitadelClientTests(ZitadelClientFixture fixture) : IClassFixture<ZitadelClientFixture>
+[Collection(ZitadelClientFixture.Collection)]
+public sealed class ZitadelClientTests(ZitadelClientFixture fixture)
 {
     public static TheoryData<string> Transports => new(ZitadelClients.Transports);
 
@@ -136,6 +137,42 @@ public sealed class ZitadelClientTests(ZitadelClientFixture fixture) : IClassFix
         Assert.NotNull(removed.Ok);
         Assert.Empty(ProtoJsonReading.Repeated(afterwards.Value, "result"));
         AssertFailure(removedAgain, "not_found");
+    }
+
+    [Fact]
+    public async Task The_rate_limit_per_address_is_one_budget_across_every_transport()
+    {
+        var (server, mainUrl, grpcUrl) = await fixture.StartServerAsync(new Dictionary<string, string?>
+        {
+            ["RateLimiting:PermitsPerIp"] = "5",
+            ["RateLimiting:WindowSeconds"] = "600",
+        });
+        await using var _ = server;
+        var token = fixture.Token();
+        using var rest = new HttpClient { BaseAddress = mainUrl };
+        rest.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Task<RpcAnswer> Rpc(string transport) =>
+            fixture.Clients.CallAsync(transport, transport == "grpc" ? grpcUrl : mainUrl, token, "listIDPLinks", new { userId = "user-1" });
+
+        // Five permits: one call on each transport spends them all …
+        using var first = await rest.PostAsJsonAsync("/v2/users/user-1/links/_search", new { });
+        var allowed = new List<RpcAnswer>();
+        foreach (var transport in ZitadelClients.Transports)
+        {
+            allowed.Add(await Rpc(transport));
+        }
+        // … and then every transport is refused.
+        var refused = new List<RpcAnswer>();
+        foreach (var transport in ZitadelClients.Transports)
+        {
+            refused.Add(await Rpc(transport));
+        }
+        using var last = await rest.PostAsJsonAsync("/v2/users/user-1/links/_search", new { });
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
+        Assert.All(allowed, answer => Assert.NotNull(answer.Ok));
+        Assert.All(refused, answer => AssertFailure(answer, "resource_exhausted"));
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, last.StatusCode);
     }
 
     [Fact]

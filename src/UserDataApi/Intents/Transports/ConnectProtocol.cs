@@ -32,11 +32,11 @@ public static class ConnectProtocol
         }
         if (http.Request.Headers.ContentEncoding is { Count: > 0 } encoding && encoding.ToString() != "identity")
         {
-            return Unimplemented($"the body's encoding '{encoding}' is not supported").ToConnect(http);
+            return IntentFailures.Unimplemented($"the body's encoding '{encoding}' is not supported").ToConnect(http);
         }
         if (!UserServiceMethods.ByName.TryGetValue(method, out var call))
         {
-            return Unimplemented($"{UserServiceMethods.ServiceName} has no method '{method}' here").ToConnect(http);
+            return IntentFailures.Unimplemented($"{UserServiceMethods.ServiceName} has no method '{method}' here").ToConnect(http);
         }
         var (caller, refusal) = await gate.CheckAsync(http);
         if (refusal is not null)
@@ -45,7 +45,7 @@ public static class ConnectProtocol
         }
         if (await ReadAsync(http.Request, call.RequestType, binary.Value) is not { } request)
         {
-            return IntentFailures.InvalidBody().ToConnect(http);
+            return IntentFailures.InvalidBody(binary.Value ? $"one binary {call.RequestType.FullName} message" : "a JSON object").ToConnect(http);
         }
         var outcome = await call.InvokeAsync(methods, caller!, request, http);
         if (outcome.Error is { } error)
@@ -86,9 +86,6 @@ public static class ConnectProtocol
             return null;
         }
     }
-
-    private static IntentError Unimplemented(string message) =>
-        new(StatusCode.Unimplemented, "CONNECT-Unim5p", "Errors.Connect.Unimplemented", message);
 
     /// <summary>Marks the Connect endpoint for <see cref="ConnectOrGrpcPolicy"/>.</summary>
     public sealed class ConnectEndpoint

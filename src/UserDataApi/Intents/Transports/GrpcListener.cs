@@ -38,8 +38,8 @@ internal sealed class GrpcListenerOptionsValidator : IValidateOptions<GrpcListen
 }
 
 /// <summary>
-/// gRPC over cleartext HTTP/2 on a listener of its own, and the request limits of gRPC calls. (On HTTPS, gRPC needs
-/// nothing here: Kestrel offers HTTP/2 by ALPN on every TLS endpoint.)
+/// gRPC over cleartext HTTP/2 on a listener of its own. (On HTTPS, gRPC needs nothing here: Kestrel offers HTTP/2
+/// by ALPN on every TLS endpoint.)
 /// </summary>
 public static class GrpcListener
 {
@@ -68,24 +68,6 @@ public static class GrpcListener
             Listen(kestrel, grpcUrl, HttpProtocols.Http2);
         });
         return builder;
-    }
-
-    /// <summary>
-    /// A gRPC message may be <see cref="JsonRequestBody.MaxBytes"/>; its request, with the frame around it, a little more.
-    /// Over it, gRPC's own limit answers resource exhausted, rather than Kestrel cutting the stream.
-    /// </summary>
-    public static WebApplication UseGrpcRequestLimits(this WebApplication app)
-    {
-        app.Use((http, next) =>
-        {
-            if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true
-                && http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            {
-                limit.MaxRequestBodySize = 2L * JsonRequestBody.MaxBytes;
-            }
-            return next(http);
-        });
-        return app;
     }
 
     private static List<string> MainUrls(WebApplicationBuilder builder)

@@ -31,9 +31,9 @@ public sealed class GrpcUserService(IntentGate gate, UserServiceMethods methods,
         try
         {
             var (caller, refusal) = await gate.CheckAsync(http);
-            if (refusal is not null)
+            if ((refusal ?? GrpcRequests.RefusalOf(http)) is { } refused)
             {
-                throw refusal.ToRpcException();
+                throw refused.ToRpcException();
             }
             var outcome = await call(caller!, http);
             return outcome.Error is { } error ? throw error.ToRpcException() : outcome.Value!;
