@@ -93,6 +93,17 @@ public sealed class DeploymentFilesTests
     }
 
     [Fact]
+    public void Compose_api_listens_for_cleartext_grpc_on_a_port_it_publishes()
+    {
+        var api = Compose.Service("api");
+
+        var grpc = new Uri(api.Environment["Grpc__Url"]);
+        Assert.Equal("http", grpc.Scheme);
+        Assert.NotEqual(8080, grpc.Port);
+        Assert.Contains(grpc.Port.ToString(), api.ContainerPorts);
+    }
+
+    [Fact]
     public void Compose_keycloak_imports_this_repository_s_realm_at_start()
     {
         var compose = Compose;
