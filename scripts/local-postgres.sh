@@ -60,8 +60,12 @@ start_local_postgres() {
     as_cluster_owner "$bin/initdb" -D "$data_dir" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
   fi
   if ! as_cluster_owner "$bin/pg_ctl" -D "$data_dir" status >/dev/null 2>&1; then
-    as_cluster_owner "$bin/pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -w -t 60 \
-      -o "-p $port -k $data_dir -c listen_addresses=127.0.0.1 -c max_connections=300 $options" start >/dev/null
+    if ! as_cluster_owner "$bin/pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -w -t 60 \
+      -o "-p $port -k $data_dir -c listen_addresses=127.0.0.1 -c max_connections=300 $options" start >/dev/null; then
+      echo "PostgreSQL did not start on 127.0.0.1:$port; the end of its log:" >&2
+      tail -n 15 "$data_dir/server.log" >&2 || true
+      return 1
+    fi
   fi
 }
 

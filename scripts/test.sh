@@ -9,9 +9,14 @@ source scripts/local-postgres.sh
 
 if [ -z "${USERDATA_TEST_POSTGRES:-}" ] && ! docker info >/dev/null 2>&1; then
   data_dir=$(mktemp -d /tmp/userdataapi-test-pg.XXXXXX)
-  port=$(free_port)
   trap 'stop_local_postgres "$data_dir"; rm -rf "$data_dir"' EXIT
-  start_local_postgres "$data_dir" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  # A free port can be taken by another process before PostgreSQL binds it (a shared machine): try another.
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    start_local_postgres "$data_dir" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" && break
+    [ "$attempt" -lt 3 ] || exit 1
+    echo "retrying on another port" >&2
+  done
   export USERDATA_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
   echo "Test PostgreSQL: throwaway cluster on 127.0.0.1:$port"
 fi
