@@ -11,6 +11,8 @@ RUN dotnet publish src/UserDataApi/UserDataApi.csproj -c Release -o /app --no-re
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-alpine AS runtime
 WORKDIR /app
 COPY --from=build /app .
+# LDAP providers sign in through System.DirectoryServices.Protocols, which calls the OpenLDAP client library.
+RUN apk add --no-cache libldap
 ENV ASPNETCORE_HTTP_PORTS=8080
 EXPOSE 8080
 # The image defines APP_UID, an unprivileged user.

@@ -27,6 +27,18 @@ if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# The LDAP tests run a throwaway OpenLDAP server (Debian's slapd; the installed package's own service is not used).
+if ! [ -x /usr/sbin/slapd ]; then
+  echo "Installing slapd for the LDAP tests"
+  no_services=""
+  if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
+    # Keep the package from starting a system-wide slapd on port 389 while it installs.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && no_services=yes
+  fi
+  apt_install slapd
+  [ -z "$no_services" ] || rm -f /usr/sbin/policy-rc.d
+fi
+
 # ZITADEL's own npm clients drive the gRPC, gRPC-Web and Connect tests, exactly as their lock file pins them.
 if ! command -v npm >/dev/null 2>&1; then
   echo "Installing Node.js and npm for the ZITADEL client tests"

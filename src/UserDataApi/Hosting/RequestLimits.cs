@@ -15,6 +15,9 @@ public sealed class RateLimitingOptions
     public int PermitsPerIp { get; set; } = 120;
     public int FailedAuthenticationsPerIp { get; set; } = 100;
 
+    /// <summary>Password attempts (LDAP sign-ins) one username of one provider may have in a window.</summary>
+    public int PasswordAttemptsPerUsername { get; set; } = 10;
+
     public bool IsEnabled(IHostEnvironment environment) => Enabled ?? !environment.IsDevelopment();
 }
 
@@ -28,6 +31,7 @@ internal sealed class RateLimitingOptionsValidator : IValidateOptions<RateLimiti
         SettingRules.AtLeast(Prefix + nameof(RateLimitingOptions.PermitsPerClientApp), options.PermitsPerClientApp, 1),
         SettingRules.AtLeast(Prefix + nameof(RateLimitingOptions.PermitsPerIp), options.PermitsPerIp, 1),
         SettingRules.AtLeast(Prefix + nameof(RateLimitingOptions.FailedAuthenticationsPerIp), options.FailedAuthenticationsPerIp, 1),
+        SettingRules.AtLeast(Prefix + nameof(RateLimitingOptions.PasswordAttemptsPerUsername), options.PasswordAttemptsPerUsername, 1),
     ]);
 }
 

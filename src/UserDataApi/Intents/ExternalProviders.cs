@@ -165,10 +165,10 @@ public sealed class ExternalProviders(IOptions<IntentsOptions> options, IHttpCli
             claims = userInfo;
         }
 
-        var userId = provider.IsOidc ? claims["sub"]?.ToString() : IdOf(claims[provider.IdAttribute]);
+        var userId = provider.IsOidc ? claims["sub"]?.ToString() : IdOf(claims[provider.UserIdAttribute]);
         if (string.IsNullOrEmpty(userId))
         {
-            throw new ProviderException("server_error", $"the provider named no user id ({(provider.IsOidc ? "sub" : provider.IdAttribute)})");
+            throw new ProviderException("server_error", $"the provider named no user id ({(provider.IsOidc ? "sub" : provider.UserIdAttribute)})");
         }
         if (!IsStorable(claims))
         {

@@ -20,12 +20,17 @@ public static class IntentEndpoints
         builder.Services.AddOptions<IntentsOptions>().Bind(section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<IntentsOptions>, IntentsOptionsValidator>();
         // Operators often write a list as one environment variable: "https://a.example https://b.example".
-        builder.Services.PostConfigure<IntentsOptions>(options => options.AllowedRedirectOrigins.AddRange(
-            (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+        builder.Services.PostConfigure<IntentsOptions>(options =>
+        {
+            options.AllowedRedirectOrigins.AddRange(
+                (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            LdapSettings.SplitLists(section.GetSection(nameof(IntentsOptions.Providers)), options);
+        });
         builder.ConfigureJsonAnswers(IntentJsonContext.Default);
         // Each provider's calls get that provider's timeout (ExternalProviders.ClientFor).
         builder.Services.AddHttpClient(ExternalProviders.HttpClientName);
         builder.Services.AddSingleton<ExternalProviders>();
+        builder.Services.AddSingleton<LdapDirectory>();
         builder.Services.AddSingleton<IntentSecrets>();
         builder.Services.AddSingleton<IntentScopes>();
         builder.Services.AddSingleton<IntentRateLimits>();

@@ -73,6 +73,16 @@ public static class IntentFailures
     public static IntentError ProviderNotFound(string idpId) =>
         new(StatusCode.NotFound, "COMMAND-Idp0nf", "Errors.IDPConfig.NotExisting", $"identity provider '{idpId}' is not configured");
 
+    /// <summary>SPEC §4.4: a wrong password, no entry, several entries or an empty password, all alike: nothing says which.</summary>
+    public static IntentError LdapSignInFailed() =>
+        new(StatusCode.InvalidArgument, "LDAP-Lgn4fd", "Errors.Intent.LDAPSignInFailed", "the username or password is not valid");
+
+    public static IntentError DirectoryUnavailable() =>
+        new(StatusCode.Unavailable, "LDAP-Unv8dr", "Errors.Intent.DirectoryUnavailable", "the directory cannot be reached");
+
+    public static IntentError TooManyPasswordAttempts(TimeSpan? retryAfter) =>
+        new(StatusCode.ResourceExhausted, "QUOTA-Pwd7at", "Errors.Quota.PasswordAttemptsExhausted", "too many password attempts for this username", retryAfter);
+
     public static IntentError ProviderUnavailable() =>
         new(StatusCode.Unavailable, "INTENT-Prv3un", "Errors.Intent.ProviderUnavailable", "the identity provider cannot be reached");
 

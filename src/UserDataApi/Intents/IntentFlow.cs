@@ -23,6 +23,8 @@ namespace UserDataApi.Intents;
 public sealed class IntentFlow(
     UserDataDbContext db,
     ExternalProviders providers,
+    LdapDirectory directory,
+    IntentRateLimits limits,
     IntentSecrets secrets,
     IValidator<StartIdentityProviderIntentRequest> startRules,
     IOptions<IntentsOptions> options,
@@ -43,6 +45,12 @@ public sealed class IntentFlow(
         if (providers.Find(request.IdpId) is not { } provider)
         {
             return IntentFailures.ProviderNotFound(request.IdpId);
+        }
+        if (provider.IsLdap)
+        {
+            return request.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Ldap
+                ? await SignInAtDirectoryAsync(caller, request.IdpId, provider, request.Ldap, cancellationToken)
+                : IntentFailures.InvalidArgument($"identity provider '{request.IdpId}' signs users in with a username and password: ldap is required");
         }
         if (request.ContentCase != StartIdentityProviderIntentRequest.ContentOneofCase.Urls)
         {
@@ -97,6 +105,78 @@ public sealed class IntentFlow(
 
         var authUrl = ExternalProviders.AuthorizationUrl(endpoints, provider, redirectUri, state, intent.Nonce, IntentSecrets.Challenge(verifier));
         return new StartIdentityProviderIntentResponse { Details = DetailsOf(intent), AuthUrl = authUrl };
+    }
+
+    /// <summary>
+    /// SPEC §4.4: the sign-in at a directory, at once: the intent is stored succeeded (its token answered, with the
+    /// linked user if any) or failed. A refusal says nothing of why (wrong password, no entry, several entries, an
+    /// empty password); only the log does, without the password or anything the directory holds.
+    /// </summary>
+    private async Task<IntentOutcome<StartIdentityProviderIntentResponse>> SignInAtDirectoryAsync(
+        Caller caller, string idpId, ProviderOptions provider, LDAPCredentials credentials, CancellationToken cancellationToken)
+    {
+        if (limits.RefuseUsername(idpId, credentials.Username) is { } retryAfter)
+        {
+            return IntentFailures.TooManyPasswordAttempts(retryAfter);
+        }
+        var signIn = await directory.SignInAsync(idpId, provider, credentials.Username, credentials.Password, cancellationToken);
+        var now = Now;
+        var intent = new IdpIntent
+        {
+            Id = IntentSecrets.NewId(),
+            IdpId = idpId,
+            ResourceOwner = Settings.ResourceOwner,
+            ClientAppId = caller.ClientAppId,
+            Sequence = 1,
+            // No browser comes back: there is no state, verifier, nonce or redirect, and nothing can match these.
+            StateHash = IntentSecrets.Hash(IntentSecrets.NewToken()),
+            ProtectedVerifier = [],
+            Nonce = "",
+            SuccessUrl = "",
+            FailureUrl = "",
+            CreatedAt = now,
+            ChangedAt = now,
+            ExpiresAt = now.AddSeconds(Settings.LifetimeSeconds),
+        };
+        var fields = signIn.Entry is { } entry ? IntentMapping.LdapFields(provider, entry) : null;
+        var userId = fields is null ? null : IntentMapping.Text(fields, "id");
+        if (signIn.Entry is null || userId is null)
+        {
+            var reason = signIn.Refused ?? signIn.Unavailable ?? $"the entry has no {provider.UserIdAttribute}";
+            intent.State = IntentState.Failed;
+            intent.FailureReason = ProviderErrorText.Description((signIn.Unavailable is null ? "access_denied: " : "server_error: ") + reason);
+            db.Intents.Add(intent);
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogWarning("Intent {IntentId} failed: sign-in at {IdpId}: {Reason}", intent.Id, idpId, reason);
+            return signIn.Unavailable is null ? IntentFailures.LdapSignInFailed() : IntentFailures.DirectoryUnavailable();
+        }
+
+        var token = IntentSecrets.NewToken();
+        try
+        {
+            intent.ProtectedLdapAttributes = secrets.Seal(intent.Id, SealedField.LdapAttributes, JsonSerializer.Serialize(signIn.Entry.Attributes));
+        }
+        catch (CryptographicException exception)
+        {
+            logger.LogWarning("Intent not stored for {IdpId}: the directory's attributes cannot be sealed ({Reason})", idpId, exception.Message);
+            return IntentFailures.CannotSeal();
+        }
+        intent.State = IntentState.Succeeded;
+        intent.TokenHash = IntentSecrets.Hash(token);
+        intent.IdpUserId = userId;
+        intent.IdpUserName = IntentMapping.Text(fields!, "preferredUsername") ?? IntentMapping.Text(fields!, "email") ?? userId;
+        intent.RawInformation = fields!.ToJsonString();
+        db.Intents.Add(intent);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var linkedUser = await LinkedUserAsync(idpId, userId, cancellationToken);
+        logger.LogInformation("Intent {IntentId} succeeded at {IdpId}{Linked}", intent.Id, idpId, linkedUser is null ? "" : " for a linked user");
+        var answer = new IDPIntent { IdpIntentId = intent.Id, IdpIntentToken = token };
+        if (linkedUser is not null)
+        {
+            answer.UserId = linkedUser;
+        }
+        return new StartIdentityProviderIntentResponse { Details = DetailsOf(intent), IdpIntent = answer };
     }
 
     /// <summary>The provider's redirect back: ends the intent; its outcome is where to send the browser (the success or failure URL).</summary>
@@ -231,41 +311,48 @@ public sealed class IntentFlow(
         {
             return IntentFailures.Expired();
         }
-        IDPOAuthAccessInformation tokens;
+        var information = new IDPInformation { IdpId = intent.IdpId, UserId = intent.IdpUserId! };
+        var raw = JsonNode.Parse(intent.RawInformation ?? "{}") as JsonObject ?? new JsonObject();
+        JsonObject claims;
         try
         {
-            tokens = new IDPOAuthAccessInformation
+            if (intent.ProtectedLdapAttributes is not null)
             {
-                AccessToken = intent.ProtectedAccessToken is null ? "" : await secrets.OpenAsync(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken, cancellationToken),
-            };
-            if (intent.ProtectedIdToken is not null)
+                var attributes = await secrets.OpenAsync(intent.Id, SealedField.LdapAttributes, intent.ProtectedLdapAttributes, cancellationToken);
+                information.Ldap = new IDPLDAPAccessInformation { Attributes = Google.Protobuf.JsonParser.Default.Parse<Struct>(attributes) };
+                information.RawInformation = Google.Protobuf.JsonParser.Default.Parse<Struct>(raw.ToJsonString());
+                claims = IntentMapping.ClaimsOfLdap(raw);
+            }
+            else
             {
-                tokens.IdToken = await secrets.OpenAsync(intent.Id, SealedField.IdToken, intent.ProtectedIdToken, cancellationToken);
+                information.Oauth = new IDPOAuthAccessInformation
+                {
+                    AccessToken = intent.ProtectedAccessToken is null ? "" : await secrets.OpenAsync(intent.Id, SealedField.AccessToken, intent.ProtectedAccessToken, cancellationToken),
+                };
+                if (intent.ProtectedIdToken is not null)
+                {
+                    information.Oauth.IdToken = await secrets.OpenAsync(intent.Id, SealedField.IdToken, intent.ProtectedIdToken, cancellationToken);
+                }
+                information.RawInformation = RawInformationOf(intent.IdpId, raw);
+                claims = raw;
             }
         }
         catch (CryptographicException exception)
         {
             // Sealed for another row, altered, or sealed with keys this server cannot reach: nothing is handed out,
             // and the intent stays as it is.
-            logger.LogWarning("Intent {IntentId}: its provider tokens do not open with this server's Data Protection keys ({Reason})", intent.Id, exception.Message);
+            logger.LogWarning("Intent {IntentId}: what it sealed does not open with this server's Data Protection keys ({Reason})", intent.Id, exception.Message);
             return IntentFailures.CannotOpen();
         }
 
-        var claims = JsonNode.Parse(intent.RawInformation ?? "{}") as JsonObject ?? new JsonObject();
         var userName = string.IsNullOrEmpty(intent.IdpUserName) ? intent.IdpUserId! : intent.IdpUserName;
+        information.UserName = userName;
         var link = new IDPLink { IdpId = intent.IdpId, UserId = intent.IdpUserId!, UserName = userName };
         var linkedUser = await LinkedUserAsync(intent.IdpId, intent.IdpUserId!, cancellationToken);
         var response = new RetrieveIdentityProviderIntentResponse
         {
             Details = DetailsOf(intent),
-            IdpInformation = new IDPInformation
-            {
-                IdpId = intent.IdpId,
-                UserId = intent.IdpUserId!,
-                UserName = userName,
-                RawInformation = RawInformationOf(intent.IdpId, claims),
-                Oauth = tokens,
-            },
+            IdpInformation = information,
             CreateUser = IntentMapping.CreateUser(intent.ResourceOwner, linkedUser, claims, link),
         };
         if (linkedUser is null)

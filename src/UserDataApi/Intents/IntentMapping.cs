@@ -92,6 +92,59 @@ public static class IntentMapping
         return user;
     }
 
+    /// <summary>
+    /// SPEC §4.3: an LDAP entry's fields as the provider's attribute settings map them (the first value of each), the
+    /// intent's <c>rawInformation</c>; a field whose attribute is not set or not in the entry is left out.
+    /// </summary>
+    public static JsonObject LdapFields(ProviderOptions provider, LdapEntry entry)
+    {
+        var fields = new JsonObject();
+        void Map(string field, string? attribute, bool flag = false)
+        {
+            if (string.IsNullOrWhiteSpace(attribute) || !entry.Attributes.TryGetValue(attribute, out var values) || values.Count == 0 || values[0].Length == 0)
+            {
+                return;
+            }
+            fields[field] = flag ? JsonValue.Create(values[0].Equals("true", StringComparison.OrdinalIgnoreCase)) : JsonValue.Create(values[0]);
+        }
+        Map("id", provider.UserIdAttribute);
+        Map("preferredUsername", provider.PreferredUsernameAttribute);
+        Map("email", provider.EmailAttribute);
+        Map("emailVerified", provider.EmailVerifiedAttribute, flag: true);
+        Map("firstName", provider.FirstNameAttribute);
+        Map("lastName", provider.LastNameAttribute);
+        Map("displayName", provider.DisplayNameAttribute);
+        Map("nickName", provider.NickNameAttribute);
+        Map("preferredLanguage", provider.PreferredLanguageAttribute);
+        Map("phone", provider.PhoneAttribute);
+        Map("phoneVerified", provider.PhoneVerifiedAttribute, flag: true);
+        Map("avatarUrl", provider.AvatarUrlAttribute);
+        Map("profile", provider.ProfileAttribute);
+        return fields;
+    }
+
+    /// <summary>An LDAP intent's fields under the OpenID claim names the user messages are built from.</summary>
+    public static JsonObject ClaimsOfLdap(JsonObject fields)
+    {
+        var claims = new JsonObject();
+        foreach (var (field, claim) in LdapClaims)
+        {
+            if (fields[field] is { } value)
+            {
+                claims[claim] = value.DeepClone();
+            }
+        }
+        return claims;
+    }
+
+    private static readonly (string Field, string Claim)[] LdapClaims =
+    [
+        ("id", "sub"), ("preferredUsername", "preferred_username"), ("email", "email"), ("emailVerified", "email_verified"),
+        ("firstName", "given_name"), ("lastName", "family_name"), ("displayName", "name"), ("nickName", "nickname"),
+        ("preferredLanguage", "locale"), ("phone", "phone_number"), ("phoneVerified", "phone_number_verified"),
+        ("avatarUrl", "picture"), ("profile", "profile"),
+    ];
+
     /// <summary>A claim that is a non-empty JSON string; null otherwise.</summary>
     public static string? Text(JsonObject claims, string name) =>
         claims[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String && value.GetValue<string>() is { Length: > 0 } text ? text : null;

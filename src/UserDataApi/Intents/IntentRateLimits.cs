@@ -15,6 +15,7 @@ public sealed class IntentRateLimits : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _perIp;
     private readonly PartitionedRateLimiter<string>? _perClientApp;
+    private readonly PartitionedRateLimiter<string>? _perUsername;
 
     public IntentRateLimits(IOptions<RateLimitingOptions> options, IHostEnvironment environment)
     {
@@ -26,6 +27,7 @@ public sealed class IntentRateLimits : IDisposable
         var window = TimeSpan.FromSeconds(settings.WindowSeconds);
         _perIp = FixedWindows(settings.PermitsPerIp, window);
         _perClientApp = FixedWindows(settings.PermitsPerClientApp, window);
+        _perUsername = FixedWindows(settings.PasswordAttemptsPerUsername, window);
     }
 
     /// <summary>Takes a permit of the caller's address; when none is left, how long until one is.</summary>
@@ -33,6 +35,12 @@ public sealed class IntentRateLimits : IDisposable
 
     /// <summary>Takes a permit of the client app; when none is left, how long until one is.</summary>
     public TimeSpan? RefuseClientApp(string clientAppId) => Take(_perClientApp, clientAppId);
+
+    /// <summary>
+    /// Takes a password attempt of a username at a provider (SPEC §4.4: guessing is limited per username too, not
+    /// only per address); when none is left, how long until one is. Usernames compare without case, as directories do.
+    /// </summary>
+    public TimeSpan? RefuseUsername(string idpId, string username) => Take(_perUsername, $"{idpId}\n{username.ToUpperInvariant()}");
 
     private static TimeSpan? Take(PartitionedRateLimiter<string>? limiter, string key)
     {
@@ -56,6 +64,7 @@ public sealed class IntentRateLimits : IDisposable
     {
         _perIp?.Dispose();
         _perClientApp?.Dispose();
+        _perUsername?.Dispose();
     }
 }
 

@@ -12,6 +12,7 @@ public enum SealedField
     Verifier,
     AccessToken,
     IdToken,
+    LdapAttributes,
 }
 
 /// <summary>

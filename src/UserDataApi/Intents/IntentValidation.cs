@@ -29,6 +29,9 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentit
     /// <summary>The longest success or failure URL (ZITADEL's limit too): each start stores both until the intent expires.</summary>
     public const int MaxRedirectUrlLength = 2048;
 
+    /// <summary>The longest LDAP password taken.</summary>
+    public const int MaxPasswordLength = 1024;
+
     public StartIntentRequestValidator(IOptions<IntentsOptions> options, IHostEnvironment environment)
     {
         RuleLevelCascadeMode = CascadeMode.Stop;
@@ -38,6 +41,13 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentit
             .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Urls);
         RuleFor(r => r.Urls.FailureUrl).Custom((url, context) => Redirect(url, "urls.failureUrl", options.Value, environment, context))
             .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Urls);
+        RuleFor(r => r.Ldap.Username).NotEmpty().WithMessage("ldap.username is required").IsShortText("ldap.username")
+            .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Ldap);
+        // (An empty password is not refused here: it fails the sign-in, as a wrong one does, SPEC §4.4.) The client
+        // library passes C strings: a NUL would cut the password short, and a prefix would be checked instead.
+        RuleFor(r => r.Ldap.Password).Must(password => password.Length <= MaxPasswordLength && !password.Contains('\0'))
+            .WithMessage($"ldap.password must be at most {MaxPasswordLength} characters without NUL")
+            .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Ldap);
     }
 
     /// <summary>No open redirects: an absolute http(s) URL, without credentials or control characters, of a configured origin.</summary>

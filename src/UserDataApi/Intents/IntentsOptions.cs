@@ -37,6 +37,7 @@ public sealed class ProviderOptions
 {
     public const string OidcType = "oidc";
     public const string OAuthType = "oauth";
+    public const string LdapType = "ldap";
     public const string ClientSecretPost = "client_secret_post";
 
     public string Type { get; set; } = OidcType;
@@ -52,7 +53,9 @@ public sealed class ProviderOptions
     public string? AuthorizationEndpoint { get; set; }
     public string? TokenEndpoint { get; set; }
     public string? UserInfoEndpoint { get; set; }
-    public string IdAttribute { get; set; } = "id";
+
+    /// <summary>oauth: the user-info field holding the user's id (default <c>id</c>); ldap: the entry's attribute (default <c>uid</c>).</summary>
+    public string? IdAttribute { get; set; }
 
     /// <summary>oauth: the user-info field holding the user's name (else the email, else the id, stand in for it).</summary>
     public string UserNameAttribute { get; set; } = "preferred_username";
@@ -62,6 +65,52 @@ public sealed class ProviderOptions
 
     /// <summary>How long each call to the provider (discovery, key set, token, user info) may take before the provider counts as failed.</summary>
     public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>ldap (SPEC §4.4): the directory's servers, tried in order (<c>ldap://</c> or <c>ldaps://</c>).</summary>
+    public List<string> Servers { get; set; } = [];
+
+    /// <summary>ldap: upgrade <c>ldap://</c> connections with StartTLS.</summary>
+    public bool StartTls { get; set; }
+
+    public string? BaseDn { get; set; }
+
+    /// <summary>ldap: the service account that searches for the user's entry; unset: an anonymous search.</summary>
+    public string? BindDn { get; set; }
+    public string? BindPassword { get; set; }
+
+    /// <summary>ldap: where users are searched; unset: <see cref="BaseDn"/>.</summary>
+    public string? UserBase { get; set; }
+
+    /// <summary>ldap: the object classes a user's entry has (all of them).</summary>
+    public List<string> UserObjectClasses { get; set; } = [];
+
+    /// <summary>ldap: the attributes the username is matched against (any of them).</summary>
+    public List<string> UserFilters { get; set; } = [];
+
+    /// <summary>ldap: a PEM file of the certificates trusted for ldaps:// and StartTLS; unset: the system's store.</summary>
+    public string? RootCa { get; set; }
+
+    /// <summary>ldap: the entry's attributes that fill the user's fields (unset: the field stays empty).</summary>
+    public string? FirstNameAttribute { get; set; }
+    public string? LastNameAttribute { get; set; }
+    public string? DisplayNameAttribute { get; set; }
+    public string? NickNameAttribute { get; set; }
+    public string? PreferredUsernameAttribute { get; set; }
+    public string? EmailAttribute { get; set; }
+    public string? EmailVerifiedAttribute { get; set; }
+    public string? PhoneAttribute { get; set; }
+    public string? PhoneVerifiedAttribute { get; set; }
+    public string? PreferredLanguageAttribute { get; set; }
+    public string? AvatarUrlAttribute { get; set; }
+    public string? ProfileAttribute { get; set; }
+
+    /// <summary><see cref="IdAttribute"/>, or its default for the type.</summary>
+    public string UserIdAttribute => string.IsNullOrWhiteSpace(IdAttribute) ? IsLdap ? "uid" : "id" : IdAttribute;
+
+    /// <summary>ldap: where users are searched.</summary>
+    public string UserSearchBase => string.IsNullOrWhiteSpace(UserBase) ? BaseDn ?? "" : UserBase;
+
+    public bool IsLdap => string.Equals(Type, LdapType, StringComparison.OrdinalIgnoreCase);
 
     public bool IsOidc => string.Equals(Type, OidcType, StringComparison.OrdinalIgnoreCase);
 
@@ -102,6 +151,7 @@ internal sealed class IntentsOptionsValidator(IOptions<KeyRingOptions> keyRing, 
         {
             failures.Add(SettingRules.OfType<int>(configuration, $"{section.Path}:{nameof(ProviderOptions.TimeoutSeconds)}"));
             failures.Add(SettingRules.OfType<bool>(configuration, $"{section.Path}:{nameof(ProviderOptions.RequireHttpsMetadata)}"));
+            failures.Add(SettingRules.OfType<bool>(configuration, $"{section.Path}:{nameof(ProviderOptions.StartTls)}"));
         }
         failures.AddRange(options.Providers.SelectMany(provider => ProviderFailures($"{Prefix}{nameof(IntentsOptions.Providers)}:{provider.Key}", provider.Value)));
         if (!development && options.Providers.Values.Any(p => p.IsRedirectFlow) && string.IsNullOrWhiteSpace(options.PublicBaseUrl))
@@ -117,21 +167,30 @@ internal sealed class IntentsOptionsValidator(IOptions<KeyRingOptions> keyRing, 
 
     private static IEnumerable<string?> ProviderFailures(string key, ProviderOptions provider)
     {
+        if (!provider.IsLdap && !provider.IsRedirectFlow)
+        {
+            yield return $"{key}:{nameof(ProviderOptions.Type)} must be '{ProviderOptions.OidcType}', '{ProviderOptions.OAuthType}' or '{ProviderOptions.LdapType}', not '{provider.Type}'.";
+            yield break;
+        }
+        yield return SettingRules.Between($"{key}:{nameof(ProviderOptions.TimeoutSeconds)}", provider.TimeoutSeconds, 1, LdapDirectory.MaxTimeoutSeconds);
+        if (provider.IsLdap)
+        {
+            foreach (var failure in LdapSettings.Failures(key, provider))
+            {
+                yield return failure;
+            }
+            yield break;
+        }
         yield return SettingRules.Required($"{key}:{nameof(ProviderOptions.ClientId)}", provider.ClientId);
-        yield return SettingRules.AtLeast($"{key}:{nameof(ProviderOptions.TimeoutSeconds)}", provider.TimeoutSeconds, 1);
         if (provider.IsOidc)
         {
             yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.Issuer)}", provider.Issuer, required: true);
         }
-        else if (provider.IsOAuth)
+        else
         {
             yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.AuthorizationEndpoint)}", provider.AuthorizationEndpoint, required: true);
             yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.TokenEndpoint)}", provider.TokenEndpoint, required: true);
             yield return SettingRules.AbsoluteHttpUrl($"{key}:{nameof(ProviderOptions.UserInfoEndpoint)}", provider.UserInfoEndpoint, required: true);
-        }
-        else
-        {
-            yield return $"{key}:{nameof(ProviderOptions.Type)} must be '{ProviderOptions.OidcType}' or '{ProviderOptions.OAuthType}', not '{provider.Type}'.";
         }
     }
 }

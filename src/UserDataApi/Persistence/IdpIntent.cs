@@ -45,6 +45,9 @@ public sealed class IdpIntent
     public byte[]? ProtectedAccessToken { get; set; }
     public byte[]? ProtectedIdToken { get; set; }
 
+    /// <summary>An LDAP intent's directory entry, every attribute as JSON (<c>{ name: [values] }</c>), encrypted; null for the redirect flows.</summary>
+    public byte[]? ProtectedLdapAttributes { get; set; }
+
     public string? FailureReason { get; set; }
 
 

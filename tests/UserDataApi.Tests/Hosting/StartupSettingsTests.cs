@@ -72,6 +72,52 @@ public sealed class StartupSettingsTests
         ("Intents__Providers__corp__UserInfoEndpoint", "https://idp.example/userinfo"),
     ];
 
+    private static readonly (string Name, string Value)[] LdapProvider =
+    [
+        ("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"),
+        ("DataProtection__Certificate__Path", TestCertificates.KeyProtection.Path),
+        ("DataProtection__Certificate__Password", TestCertificates.KeyProtection.Password),
+        ("Intents__Providers__corp__Type", "ldap"),
+        ("Intents__Providers__corp__Servers", "ldap://dc1.example ldaps://dc2.example:636"),
+        ("Intents__Providers__corp__BaseDn", "dc=example,dc=com"),
+        ("Intents__Providers__corp__BindDn", "cn=reader,dc=example,dc=com"),
+        ("Intents__Providers__corp__BindPassword", "secret"),
+        ("Intents__Providers__corp__UserObjectClasses", "inetOrgPerson"),
+        ("Intents__Providers__corp__UserFilters", "uid mail"),
+    ];
+
+    [Theory]
+    [InlineData("Servers", "", "Intents:Providers:corp:Servers")]
+    [InlineData("Servers", "https://dc1.example", "Intents:Providers:corp:Servers")]
+    [InlineData("Servers", "ldap://dc1.example/dc=example", "Intents:Providers:corp:Servers")]
+    [InlineData("BaseDn", "", "Intents:Providers:corp:BaseDn")]
+    [InlineData("BindPassword", "", "Intents:Providers:corp:BindPassword")]
+    [InlineData("UserFilters", "", "Intents:Providers:corp:UserFilters")]
+    [InlineData("UserFilters", "uid)(objectClass=*", "Intents:Providers:corp:UserFilters")]
+    [InlineData("UserObjectClasses", "", "Intents:Providers:corp:UserObjectClasses")]
+    [InlineData("EmailAttribute", "mail)(uid=*", "Intents:Providers:corp:EmailAttribute")]
+    [InlineData("StartTls", "yes", "Intents:Providers:corp:StartTls")]
+    [InlineData("RootCa", "/nonexistent/ca.pem", "Intents:Providers:corp:RootCa")]
+    [InlineData("TimeoutSeconds", "0", "Intents:Providers:corp:TimeoutSeconds")]
+    [InlineData("Type", "kerberos", "Intents:Providers:corp:Type")]
+    public async Task An_invalid_ldap_provider_setting_stops_start_up_with_one_line_naming_it(string setting, string value, string key)
+    {
+        var (exitCode, errors) = await RunServerAsync([.. LdapProvider.Where(variable => variable.Name != $"Intents__Providers__corp__{setting}"),
+            ($"Intents__Providers__corp__{setting}", value)]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(key, Assert.Single(errors));
+    }
+
+    [Fact]
+    public async Task StartTls_on_an_ldaps_server_stops_start_up_with_one_line_naming_it()
+    {
+        var (exitCode, errors) = await RunServerAsync([.. LdapProvider, ("Intents__Providers__corp__StartTls", "true")]);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Intents:Providers:corp:StartTls", Assert.Single(errors));
+    }
+
     [Fact]
     public async Task A_redirect_flow_provider_without_a_public_base_url_stops_start_up_with_one_line_naming_it()
     {

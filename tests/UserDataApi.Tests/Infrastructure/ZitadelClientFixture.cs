@@ -17,6 +17,11 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
     public ServerProcess Server { get; private set; } = null!;
     public ZitadelClients Clients { get; private set; } = null!;
 
+    /// <summary>An OpenLDAP directory, the server process's <see cref="LdapProvider"/>.</summary>
+    public TestDirectory Directory { get; private set; } = null!;
+
+    public const string LdapProvider = "test-ldap";
+
     /// <summary>The main port: the REST gateway, gRPC-Web and Connect (HTTP/1.1 and HTTP/2).</summary>
     public Uri MainUrl { get; private set; } = null!;
 
@@ -26,6 +31,7 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Intents.InitializeAsync();
+        Directory = await TestDirectory.StartAsync();
         (Server, MainUrl, GrpcUrl) = await StartServerAsync();
         Clients = await ZitadelClients.StartAsync();
     }
@@ -34,7 +40,13 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
     public async Task<(ServerProcess Server, Uri MainUrl, Uri GrpcUrl)> StartServerAsync(IReadOnlyDictionary<string, string?>? extra = null)
     {
         var grpcUrl = new Uri($"http://127.0.0.1:{ServerProcess.FreePort()}");
-        var settings = new Dictionary<string, string?>(extra ?? new Dictionary<string, string?>()) { ["Grpc:Url"] = grpcUrl.ToString() };
+        var settings = Directory.ProviderSettings(LdapProvider, Directory.LdapUrl);
+        settings["RateLimiting:PasswordAttemptsPerUsername"] = "1000000";
+        settings["Grpc:Url"] = grpcUrl.ToString();
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
         var server = Intents.StartProcess(settings);
         var listening = TimeSpan.FromSeconds(60);
         await server.WaitForOutputAsync(line => line.Contains("Now listening on") && line.Contains(grpcUrl.Authority), listening);
@@ -82,6 +94,10 @@ public sealed class ZitadelClientFixture : IAsyncLifetime
         if (Server is not null)
         {
             await Server.DisposeAsync();
+        }
+        if (Directory is not null)
+        {
+            await Directory.DisposeAsync();
         }
         await Intents.DisposeAsync();
     }

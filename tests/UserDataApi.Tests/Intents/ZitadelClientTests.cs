@@ -139,6 +139,29 @@ public sealed class ZitadelClientTests(ZitadelClientFixture fixture)
         AssertFailure(removedAgain, "not_found");
     }
 
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task An_ldap_sign_in_answers_the_intent_at_once_and_retrieve_shows_the_directory_s_attributes(string transport)
+    {
+        var token = fixture.Token();
+        var alice = TestDirectory.Alice;
+
+        var started = await fixture.CallAsync(transport, "startIdentityProviderIntent",
+            new { idpId = ZitadelClientFixture.LdapProvider, ldap = new { username = alice.Uid, password = alice.Password } }, token);
+        var wrong = await fixture.CallAsync(transport, "startIdentityProviderIntent",
+            new { idpId = ZitadelClientFixture.LdapProvider, ldap = new { username = alice.Uid, password = "not-her-password" } }, token);
+        var intent = started.Value.GetProperty("idpIntent");
+        var answer = (await fixture.CallAsync(transport, "retrieveIdentityProviderIntent",
+            new { idpIntentId = intent.GetProperty("idpIntentId").GetString(), idpIntentToken = intent.GetProperty("idpIntentToken").GetString() }, token)).Value;
+
+        var information = answer.GetProperty("idpInformation");
+        Assert.Equal(alice.Uid, information.GetProperty("userId").GetString());
+        var mails = information.GetProperty("ldap").GetProperty("attributes").EnumerateObject().Single(a => a.Name.Equals("mail", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(alice.Mails, mails.Value.EnumerateArray().Select(v => v.GetString()).ToArray());
+        Assert.Equal(alice.Uid, answer.GetProperty("addHumanUser").GetProperty("username").GetString());
+        AssertFailure(wrong, "invalid_argument", "LDAP-Lgn4fd");
+    }
+
     [Fact]
     public async Task The_rate_limit_per_address_is_one_budget_across_every_transport()
     {

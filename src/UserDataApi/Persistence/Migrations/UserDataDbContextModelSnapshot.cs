@@ -107,6 +107,10 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("protected_id_token");
 
+                    b.Property<byte[]>("ProtectedLdapAttributes")
+                        .HasColumnType("bytea")
+                        .HasColumnName("protected_ldap_attributes");
+
                     b.Property<byte[]>("ProtectedVerifier")
                         .IsRequired()
                         .HasColumnType("bytea")
