@@ -87,6 +87,6 @@ run_wrk() {
 # JIT, connection pool and token cache warm up before anything is measured.
 warm_up() {
   log "warming up"
-  for scenario in get1 get10 set shared; do run_wrk "$scenario" 3 >/dev/null; done
+  for scenario in get1 uid1 get10 set shared; do run_wrk "$scenario" 3 >/dev/null; done
 }
 

@@ -32,8 +32,12 @@ function request()
   local scenario = pick_scenario()
   local user = math.random(#tokens)
   local idp = (math.random(2) == 1) and "telegram" or "google"
-  local path, body
-  if scenario == "get1" then
+  local family, path, body = "by-idp", nil, nil
+  if scenario == "uid1" then
+    family = "by-user-id"
+    path = "get"
+    body = '{"value_keys":["key-' .. math.random(0, 9) .. '"]}'
+  elseif scenario == "get1" then
     path = "get"
     body = '{"identity_provider":"' .. idp .. '","value_keys":["key-' .. math.random(0, 9) .. '"]}'
   elseif scenario == "get10" then
@@ -47,7 +51,7 @@ function request()
     path = "shared-list-get"
     body = '{"identity_provider":"' .. idp .. '","page_size":100}'
   end
-  return wrk.format("POST", "/user-data/by-idp/" .. path,
+  return wrk.format("POST", "/user-data/" .. family .. "/" .. path,
     { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[user] }, body)
 end
 

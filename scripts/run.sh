@@ -18,7 +18,8 @@ urls=${ASPNETCORE_URLS:-http://localhost:5000}
 dotnet build src/UserDataApi -c Debug -v quiet -nologo >/dev/null
 token=$(dotnet user-jwts create --project src/UserDataApi --name demo-user \
   --scope email --scope user-data-get --scope user-data-set --scope idp-intents \
-  --claim azp=swagger-ui --audience userdataapi --valid-for 7d --output token)
+  --claim azp=swagger-ui --claim email=demo-user@example.com --claim email_verified=true \
+  --audience userdataapi --valid-for 7d --output token)
 
 cat <<MSG
 

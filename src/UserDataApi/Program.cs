@@ -7,6 +7,7 @@ using UserDataApi.UserData;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRequestLimits();
+builder.AddCrossOrigin();
 builder.AddStructuredLogs();
 builder.AddTelemetry();
 builder.AddPersistence();
@@ -26,6 +27,7 @@ if (app.FindConfigurationError() is { } settingError)
 }
 app.UseSecurityHeaders();
 app.UseJsonErrorAnswers();
+app.UseCrossOrigin();
 app.UseApiDocumentation();
 app.MapHealthEndpoints();
 app.MapUserData();

@@ -8,6 +8,13 @@ namespace UserDataApi.Hosting;
 /// </summary>
 public static class SettingRules
 {
+    /// <summary>
+    /// The items of a list setting written as one string, as operators often write a list in one environment variable
+    /// ("https://a.example https://b.example", "uid,mail"): none when the setting is absent or written as an array.
+    /// </summary>
+    public static string[] ItemsOf(string? text) =>
+        (text ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     public static string? AtLeast(string key, int value, int minimum) =>
         value >= minimum ? null : $"{key} must be a whole number of at least {minimum}, not '{value}'.";
 

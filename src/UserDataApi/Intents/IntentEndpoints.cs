@@ -22,8 +22,7 @@ public static class IntentEndpoints
         // Operators often write a list as one environment variable: "https://a.example https://b.example".
         builder.Services.PostConfigure<IntentsOptions>(options =>
         {
-            options.AllowedRedirectOrigins.AddRange(
-                (section["AllowedRedirectOrigins"] ?? "").Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            options.AllowedRedirectOrigins.AddRange(SettingRules.ItemsOf(section["AllowedRedirectOrigins"]));
             LdapSettings.SplitLists(section.GetSection(nameof(IntentsOptions.Providers)), options);
         });
         builder.ConfigureJsonAnswers(IntentJsonContext.Default);
@@ -58,7 +57,7 @@ public static class IntentEndpoints
         app.UseGrpcRequestChecks();
         RestGateway.Map(app);
         ConnectProtocol.Map(app);
-        app.MapGrpcService<GrpcUserService>().EnableGrpcWeb().WithErrorAnswer(IntentErrorAnswer.Instance);
+        app.MapGrpcService<GrpcUserService>().EnableGrpcWeb().AllowBrowserCallers().WithErrorAnswer(IntentErrorAnswer.Instance);
         app.MapMethods(CallbackPath, [HttpMethods.Get, HttpMethods.Post], CallbackAsync)
             .WithTags(RpcTransportsDocument.IntentsTag)
             .WithName("IdentityProviderCallback")

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using UserDataApi.Hosting;
 
 namespace UserDataApi.Intents;
 
@@ -25,7 +26,7 @@ public static partial class LdapSettings
                 {
                     continue;
                 }
-                var items = text.Split([' ', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var items = SettingRules.ItemsOf(text);
                 (setting switch
                 {
                     nameof(ProviderOptions.Servers) => provider.Servers,

@@ -23,15 +23,18 @@ public sealed class UserDataDbContext(DbContextOptions<UserDataDbContext> option
 
         modelBuilder.Entity<UserDataRecord>(record =>
         {
-            record.ToTable("user_data_records");
+            // The families apart in the schema itself: only by-idp records name an identity provider.
+            record.ToTable("user_data_records", table => table.HasCheckConstraint(
+                "ck_user_data_records_family",
+                "(family = 0 AND identity_provider <> '') OR (family IN (1, 2) AND identity_provider = '')"));
             record.HasKey(r => r.Id);
             record.Property(r => r.Id).UseIdentityAlwaysColumn();
             // Byte-wise order whatever the database's locale: shared-list-get pages by key.
             record.Property(r => r.Key).HasColumnName("value_key").UseCollation("C");
             record.Property(r => r.Value).HasColumnName("value_data");
-            record.HasIndex(r => new { r.UserId, r.IdentityProvider, r.Key })
+            record.HasIndex(r => new { r.UserId, r.Family, r.IdentityProvider, r.Key })
                 .IsUnique()
-                .HasDatabaseName("ux_user_data_records_user_idp_key");
+                .HasDatabaseName("ux_user_data_records_user_family_idp_key");
         });
 
         modelBuilder.Entity<ServerKey>(key =>

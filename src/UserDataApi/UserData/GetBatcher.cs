@@ -32,10 +32,11 @@ public sealed class GetBatcher : IAsyncDisposable
     // of keys would cost thousands of rows per get.
     internal const string BatchSql = """
         SELECT q.lookup, q.value_key, r.value_data
-          FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS q(lookup, user_id, identity_provider, value_key, client_app_id)
+          FROM unnest($1::int[], $2::text[], $3::smallint[], $4::text[], $5::text[], $6::text[])
+               AS q(lookup, user_id, family, identity_provider, value_key, client_app_id)
          CROSS JOIN LATERAL (
             SELECT value_data FROM user_data_records
-             WHERE user_id = q.user_id AND identity_provider = q.identity_provider AND value_key = q.value_key
+             WHERE user_id = q.user_id AND family = q.family AND identity_provider = q.identity_provider AND value_key = q.value_key
                AND (client_app_id = q.client_app_id OR access_scope = 1)
              LIMIT 1) AS r
         """;
@@ -74,10 +75,10 @@ public sealed class GetBatcher : IAsyncDisposable
     internal int Queued => Volatile.Read(ref queued);
 
     /// <summary>The values visible to <paramref name="clientAppId"/> for <paramref name="keys"/> (distinct), by key.</summary>
-    public Task<Dictionary<string, string>> FindAsync(string userId, string identityProvider, string[] keys, string clientAppId, CancellationToken cancellationToken)
+    public Task<Dictionary<string, string>> FindAsync(Filing filing, string[] keys, string clientAppId, CancellationToken cancellationToken)
     {
         // No stored row holds a NUL, and a parameter holding one would fail the whole batch.
-        if (!StoredText.IsStorable(userId) || !StoredText.IsStorable(identityProvider) || !StoredText.IsStorable(clientAppId))
+        if (!StoredText.IsStorable(filing.UserId) || !StoredText.IsStorable(filing.IdentityProvider) || !StoredText.IsStorable(clientAppId))
         {
             return Task.FromResult(new Dictionary<string, string>(StringComparer.Ordinal));
         }
@@ -87,7 +88,7 @@ public sealed class GetBatcher : IAsyncDisposable
             Interlocked.Decrement(ref queued);
             return Task.FromException<Dictionary<string, string>>(new GetQueueFullException());
         }
-        var lookup = new Lookup(userId, identityProvider, keys, clientAppId, cancellationToken, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        var lookup = new Lookup(filing, keys, clientAppId, cancellationToken, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
         if (!queue.Writer.TryWrite(lookup))
         {
             Interlocked.Decrement(ref queued);
@@ -169,6 +170,7 @@ public sealed class GetBatcher : IAsyncDisposable
     {
         var owners = new int[pairs];
         var users = new string[pairs];
+        var families = new short[pairs];
         var providers = new string[pairs];
         var keys = new string[pairs];
         var apps = new string[pairs];
@@ -181,8 +183,9 @@ public sealed class GetBatcher : IAsyncDisposable
             foreach (var key in lookup.Keys)
             {
                 owners[at] = i;
-                users[at] = lookup.UserId;
-                providers[at] = lookup.IdentityProvider;
+                users[at] = lookup.Filing.UserId;
+                families[at] = (short)lookup.Filing.Family;
+                providers[at] = lookup.Filing.IdentityProvider;
                 keys[at] = key;
                 apps[at] = lookup.ClientAppId;
                 at++;
@@ -192,6 +195,7 @@ public sealed class GetBatcher : IAsyncDisposable
         await using var command = dataSource.CreateCommand(BatchSql);
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = owners });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = users });
+        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = families });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = providers });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = apps });
@@ -218,7 +222,7 @@ public sealed class GetBatcher : IAsyncDisposable
     }
 
     /// <summary>One get waiting for its batch; <c>Deadline</c> is when its caller stops waiting, in <see cref="Environment.TickCount64"/> milliseconds.</summary>
-    private sealed record Lookup(string UserId, string IdentityProvider, string[] Keys, string ClientAppId, CancellationToken GaveUp, long Deadline)
+    private sealed record Lookup(Filing Filing, string[] Keys, string ClientAppId, CancellationToken GaveUp, long Deadline)
     {
         public TaskCompletionSource<Dictionary<string, string>> Found { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -8,7 +8,7 @@ namespace UserDataApi.UserData;
 
 /// <summary>
 /// The opaque <c>search_id</c> of shared-list-get: the last key of a page, signed with a key that all
-/// instances share and bound to the caller and identity provider, so that a forged, altered or
+/// instances share and bound to the caller and the filing (family, user, identity provider), so that a forged, altered or
 /// borrowed cursor is told apart from a real one.
 /// </summary>
 public sealed class SearchCursor(ServerKeys keys)
@@ -17,18 +17,18 @@ public sealed class SearchCursor(ServerKeys keys)
     private const byte Version = 1;
     private const int MacLength = 16;
 
-    public async ValueTask<string> CreateAsync(Caller caller, string identityProvider, string lastKey, CancellationToken cancellationToken)
+    public async ValueTask<string> CreateAsync(Caller caller, Filing filing, string lastKey, CancellationToken cancellationToken)
     {
         var key = Encoding.UTF8.GetBytes(lastKey);
         var cursor = new byte[1 + MacLength + key.Length];
         cursor[0] = Version;
-        Sign(await keys.GetAsync(KeyName, cancellationToken), caller, identityProvider, key).CopyTo(cursor, 1);
+        Sign(await keys.GetAsync(KeyName, cancellationToken), caller, filing, key).CopyTo(cursor, 1);
         key.CopyTo(cursor, 1 + MacLength);
         return Base64Url.EncodeToString(cursor);
     }
 
     /// <summary>The last key the cursor stands for, or null when this server did not issue it for this caller.</summary>
-    public async ValueTask<string?> ReadAsync(string searchId, Caller caller, string identityProvider, CancellationToken cancellationToken)
+    public async ValueTask<string?> ReadAsync(string searchId, Caller caller, Filing filing, CancellationToken cancellationToken)
     {
         var secret = await keys.GetAsync(KeyName, cancellationToken);
         byte[] cursor;
@@ -44,19 +44,22 @@ public sealed class SearchCursor(ServerKeys keys)
         {
             return null;
         }
-        return Check(secret, cursor, caller, identityProvider);
+        return Check(secret, cursor, caller, filing);
     }
 
-    private static string? Check(byte[] secret, byte[] cursor, Caller caller, string identityProvider)
+    private static string? Check(byte[] secret, byte[] cursor, Caller caller, Filing filing)
     {
         var key = cursor.AsSpan(1 + MacLength);
-        var expected = Sign(secret, caller, identityProvider, key);
+        var expected = Sign(secret, caller, filing, key);
         return CryptographicOperations.FixedTimeEquals(expected, cursor.AsSpan(1, MacLength)) ? Encoding.UTF8.GetString(key) : null;
     }
 
-    private static byte[] Sign(byte[] secret, Caller caller, string identityProvider, ReadOnlySpan<byte> lastKey)
+    private static byte[] Sign(byte[] secret, Caller caller, Filing filing, ReadOnlySpan<byte> lastKey)
     {
-        var context = Encoding.UTF8.GetBytes($"{caller.UserId}\0{caller.ClientAppId}\0{identityProvider}\0");
+        // by-idp's context is what it was before the other families existed, so that cursors handed out then still
+        // page; the others (whose identity provider is always empty) add their family.
+        var family = filing.Family == UserDataFamily.ByIdentityProvider ? "" : $"{(int)filing.Family}\0";
+        var context = Encoding.UTF8.GetBytes($"{filing.UserId}\0{caller.ClientAppId}\0{filing.IdentityProvider}\0{family}");
         var message = new byte[context.Length + lastKey.Length];
         context.CopyTo(message, 0);
         lastKey.CopyTo(message.AsSpan(context.Length));

@@ -8,14 +8,17 @@ namespace UserDataApi.UserData;
 /// present, as the Kotlin and Swift SDKs decode them), HTTP 200. The request's <c>request_id</c> is not known here;
 /// <see cref="UserDataPipeline"/> answers every failure it can reach with it.
 /// </summary>
-public sealed class UserDataErrorAnswer<TResponse> : IErrorAnswer where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+public sealed class UserDataErrorAnswer<TResponse, TCode> : IErrorAnswer
+    where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
+    where TCode : struct, Enum
 {
     private static readonly JsonTypeInfo<TResponse> Type = (JsonTypeInfo<TResponse>)UserDataJsonContext.Default.GetTypeInfo(typeof(TResponse))!;
 
     public async Task WriteAsync(HttpContext context)
     {
-        context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCode.ServiceTemporarilyNotValid);
+        var answer = TResponse.Answer(null, ResultCodes<TCode>.ServiceTemporarilyNotValid);
+        context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCodes<TCode>.Number(answer.Result));
         context.Response.StatusCode = StatusCodes.Status200OK;
-        await context.Response.WriteAsJsonAsync(TResponse.Answer(null, ResultCode.ServiceTemporarilyNotValid), Type);
+        await context.Response.WriteAsJsonAsync(answer, Type);
     }
 }

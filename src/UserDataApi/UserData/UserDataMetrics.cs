@@ -18,7 +18,7 @@ public sealed class UserDataMetrics
     public UserDataMetrics(IMeterFactory meters) =>
         _answers = meters.Create(MeterName).CreateCounter<long>(AnswersInstrument, "{answer}", "User-data answers by route and result code.");
 
-    public void Record(HttpContext http, ResultCode result)
+    public void Record(HttpContext http, int result)
     {
         if (!_answers.Enabled)
         {
@@ -26,6 +26,6 @@ public sealed class UserDataMetrics
         }
         // The route pattern, never the raw path, keeps the tag's values few.
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-        _answers.Add(1, new KeyValuePair<string, object?>(RouteTag, route), new KeyValuePair<string, object?>(ResultTag, (int)result));
+        _answers.Add(1, new KeyValuePair<string, object?>(RouteTag, route), new KeyValuePair<string, object?>(ResultTag, result));
     }
 }

@@ -5,70 +5,80 @@ using Npgsql;
 using UserDataApi.Auth;
 using UserDataApi.Hosting;
 using UserDataApi.IdentityProviders;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
 
 /// <summary>
-/// The steps every user-data endpoint shares, in the order SPEC §3 fixes: token (-1, -2), scopes (-3),
-/// body and fields (-5), limits (-7), identity provider (-4, -6), then the endpoint's own storage work,
-/// where an unreachable database answers -4.
+/// The steps every user-data endpoint of every sub-family shares, in the order SPEC §3 fixes: token (-1, -2),
+/// scopes (-3; by-email also a verified email), body and fields (-5), limits, identity provider (by-idp: -4, -6),
+/// then the endpoint's own storage work, where an unreachable database answers -4. Each answer takes its code from
+/// the sub-family's own table (its <c>TCode</c>).
 /// </summary>
 public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalog catalog, UserDataMetrics metrics, ILogger<UserDataPipeline> logger)
 {
-    public async Task<TResponse> RunAsync<TRequest, TResponse>(
+    public async Task<TResponse> RunAsync<TRequest, TResponse, TCode>(
         HttpContext http,
+        UserDataFamily family,
         JsonTypeInfo<TRequest> requestType,
         ScopeSet requiredScopes,
-        Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
+        Func<Filing, TRequest, Caller, CancellationToken, Task<TResponse>> work,
+        Func<TRequest>? whenEmpty = null)
         where TRequest : UserDataRequest
-        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+        where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
+        where TCode : struct, Enum
     {
-        var response = await AnswerAsync(http, requestType, requiredScopes, work);
-        metrics.Record(http, response.Result);
+        var response = await AnswerAsync<TRequest, TResponse, TCode>(http, family, requestType, requiredScopes, work, whenEmpty);
+        metrics.Record(http, ResultCodes<TCode>.Number(response.Result));
         return response;
     }
 
-    private async Task<TResponse> AnswerAsync<TRequest, TResponse>(
+    private async Task<TResponse> AnswerAsync<TRequest, TResponse, TCode>(
         HttpContext http,
+        UserDataFamily family,
         JsonTypeInfo<TRequest> requestType,
         ScopeSet requiredScopes,
-        Func<TRequest, Caller, CancellationToken, Task<TResponse>> work)
+        Func<Filing, TRequest, Caller, CancellationToken, Task<TResponse>> work,
+        Func<TRequest>? whenEmpty)
         where TRequest : UserDataRequest
-        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+        where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
+        where TCode : struct, Enum
     {
         var cancellationToken = http.RequestAborted;
         long? requestId = null;
         try
         {
-            var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken);
+            var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken, whenEmpty);
             requestId = request?.RequestId;
-            var (refusal, caller) = await CheckAsync<TRequest, TResponse>(http, request, requiredScopes);
-            return refusal ?? await work(request!, caller!, cancellationToken);
+            var (refusal, caller) = await CheckAsync<TRequest, TResponse, TCode>(http, family, request, requiredScopes);
+            return refusal ?? await work(Filing.Of(family, caller!, request!), request!, caller!, cancellationToken);
         }
         catch (GetQueueFullException)
         {
             // Under a flood, one line per refused get would flood the logs too; the answer counter shows the -4s.
             logger.LogDebug("Get queue full for {Path}", http.Request.Path);
-            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+            return TResponse.Answer(requestId, ResultCodes<TCode>.ServiceTemporarilyNotValid);
         }
         catch (Exception exception) when (IsStorageUnavailable(exception, cancellationToken))
         {
             logger.LogWarning("Storage unavailable for {Path}: {Error}", http.Request.Path, exception.Message);
-            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+            return TResponse.Answer(requestId, ResultCodes<TCode>.ServiceTemporarilyNotValid);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             // Anything else is a fault of ours, wherever it arose (token check, validation, storage): still an
             // answer of the contract, with its arrays and request_id.
             logger.LogError("Unexpected {Exception} for {Path}", exception.GetType().Name, http.Request.Path);
-            return TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid);
+            return TResponse.Answer(requestId, ResultCodes<TCode>.ServiceTemporarilyNotValid);
         }
     }
 
     /// <summary>The checks before the endpoint's own work, in SPEC §3's order: the answer of the first that fails, or the caller.</summary>
-    private async Task<(TResponse? Refusal, Caller? Caller)> CheckAsync<TRequest, TResponse>(HttpContext http, TRequest? request, ScopeSet requiredScopes)
+    private async Task<(TResponse? Refusal, Caller? Caller)> CheckAsync<TRequest, TResponse, TCode>(
+        HttpContext http, UserDataFamily family, TRequest? request, ScopeSet requiredScopes)
         where TRequest : UserDataRequest
-        where TResponse : UserDataResponse, IUserDataResponse<TResponse>
+        where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
+        where TCode : struct, Enum
     {
         var requestId = request?.RequestId;
         var token = await tokens.CheckAsync(http);
@@ -76,51 +86,55 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
         {
             return (TResponse.Answer(requestId, token.Status switch
             {
-                TokenStatus.Expired => ResultCode.TokenExpired,
+                TokenStatus.Expired => ResultCodes<TCode>.TokenExpired,
                 // Every answer is HTTP 200: "temporarily not valid" makes the SDKs back off, where -1 would make them retry at once.
-                TokenStatus.AuthorityUnavailable or TokenStatus.TooManyFailures => ResultCode.ServiceTemporarilyNotValid,
-                _ => ResultCode.TokenInvalid,
+                TokenStatus.AuthorityUnavailable or TokenStatus.TooManyFailures => ResultCodes<TCode>.ServiceTemporarilyNotValid,
+                _ => ResultCodes<TCode>.TokenInvalid,
             }), null);
         }
-        if (!caller.Scopes.Covers(requiredScopes))
+        // by-email: an address the token does not vouch for must never open another person's records.
+        if (!caller.Scopes.Covers(requiredScopes) || (family == UserDataFamily.ByEmail && caller.VerifiedEmail is null))
         {
-            return (TResponse.Answer(requestId, ResultCode.AccessDenied), null);
+            return (TResponse.Answer(requestId, ResultCodes<TCode>.AccessDenied), null);
         }
         if (request is null)
         {
-            return (TResponse.Answer(requestId, ResultCode.InvalidParameters), null);
+            return (TResponse.Answer(requestId, ResultCodes<TCode>.InvalidParameters), null);
         }
-        if (Validate(http.RequestServices.GetRequiredService<IValidator<TRequest>>(), request) is { } invalid)
+        if (Validate<TRequest, TCode>(http.RequestServices.GetRequiredService<IValidator<TRequest>>(), request) is { } invalid)
         {
             return (TResponse.Answer(requestId, invalid), null);
         }
-        if (!catalog.IsLoaded)
+        if (request is IIdentityProviderRequest { IdentityProvider: var identityProvider })
         {
-            return (TResponse.Answer(requestId, ResultCode.ServiceTemporarilyNotValid), null);
-        }
-        if (!catalog.Contains(request.IdentityProvider))
-        {
-            return (TResponse.Answer(requestId, ResultCode.IdentityProviderNotFound), null);
+            if (!catalog.IsLoaded)
+            {
+                return (TResponse.Answer(requestId, ResultCodes<TCode>.ServiceTemporarilyNotValid), null);
+            }
+            if (!catalog.Contains(identityProvider))
+            {
+                return (TResponse.Answer(requestId, ResultCodes<TCode>.IdentityProviderNotFound
+                    ?? throw new InvalidOperationException($"{typeof(TCode).Name} has no code for an unknown identity provider")), null);
+            }
         }
         return (null, caller);
     }
 
     /// <summary>
-    /// Field errors answer -5; a rule that carries a <see cref="ResultCode"/> as its state (a limit)
-    /// answers with that code, but only when no field error comes first.
+    /// Field errors answer -5; a rule that carries a <see cref="UserDataLimit"/> as its state answers the family's
+    /// code for that limit, but only when no field error comes first.
     /// </summary>
-    private static ResultCode? Validate<TRequest>(IValidator<TRequest> validator, TRequest request)
+    private static TCode? Validate<TRequest, TCode>(IValidator<TRequest> validator, TRequest request) where TCode : struct, Enum
     {
         var result = validator.Validate(request);
         if (result.IsValid)
         {
             return null;
         }
-        return result.Errors.Any(e => e.CustomState is not ResultCode)
-            ? ResultCode.InvalidParameters
-            : (ResultCode)result.Errors[0].CustomState;
+        return result.Errors.Any(e => e.CustomState is not UserDataLimit)
+            ? ResultCodes<TCode>.InvalidParameters
+            : ResultCodes<TCode>.KeysSizeLimitReached;
     }
-
     private static bool IsStorageUnavailable(Exception exception, CancellationToken requestAborted) => exception switch
     {
         NpgsqlException or DbUpdateException or TimeoutException => true,

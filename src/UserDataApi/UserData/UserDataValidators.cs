@@ -4,14 +4,21 @@ using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
 
-// Field rules: a failure answers -5, unless the rule carries another ResultCode as its state.
-// Key validity (-8) is not here: SPEC §3 checks it after the identity provider, with storage.
+// Field rules, the same in every sub-family: a failure answers -5, unless the rule carries a UserDataLimit as its
+// state (the family's own code for that limit). Key validity is not here: SPEC §3 checks it after the identity
+// provider, with storage.
+
+/// <summary>A limit whose breach has a result code of its own in each sub-family's table.</summary>
+public enum UserDataLimit
+{
+    /// <summary>get: more keys than <c>UserData:MaxKeysPerRequest</c> (keys size limit reached).</summary>
+    KeysPerRequest,
+}
 
 public sealed class SetRequestValidator : AbstractValidator<SetRequest>
 {
     public SetRequestValidator(IOptions<UserDataOptions> options)
     {
-        RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKey).NotNull();
         RuleFor(r => r.ValueData)
             .NotNull()
@@ -25,26 +32,21 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
 {
     public GetRequestValidator(IOptions<UserDataOptions> options)
     {
-        RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
         RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count)
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
-            .WithState(_ => ResultCode.KeysSizeLimitReached);
+            .WithState(_ => UserDataLimit.KeysPerRequest);
     }
 }
 
-public sealed class ListGetRequestValidator : AbstractValidator<ListGetRequest>
-{
-    public ListGetRequestValidator() => RuleFor(r => r.IdentityProvider).NotNull();
-}
+public sealed class ListGetRequestValidator : AbstractValidator<ListGetRequest>;
 
 public sealed class SharedListGetRequestValidator : AbstractValidator<SharedListGetRequest>
 {
     public SharedListGetRequestValidator()
     {
-        RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.PageSize)
             .InclusiveBetween(1u, (uint)SharedListGetRequest.MaxPageSize)
             .When(r => r.PageSize is not null);
@@ -55,7 +57,6 @@ public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
 {
     public DeleteRequestValidator(IOptions<UserDataOptions> options)
     {
-        RuleFor(r => r.IdentityProvider).NotNull();
         RuleFor(r => r.ValueKeys).NotEmpty();
         RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
         RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);

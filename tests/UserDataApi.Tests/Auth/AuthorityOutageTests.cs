@@ -14,7 +14,7 @@ public sealed class AuthorityOutageTests
         var authority = await TestAuthority.StartAsync();
         var api = await new ApiFactory(authority, await TestPostgres.CreateDatabaseAsync(), settings).StartedAsync();
         var client = new UserDataClient(api.CreateClient());
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, authority.CreateToken())).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, authority.CreateToken())).Result());
         return (authority, api, client);
     }
 
@@ -32,9 +32,9 @@ public sealed class AuthorityOutageTests
         var unknownKey = authority.CreateToken(signingKey: new Microsoft.IdentityModel.Tokens.RsaSecurityKey(System.Security.Cryptography.RSA.Create(2048)) { KeyId = "unknown" });
         var refused = await client.PostAsync("get", TelegramGet, unknownKey);
 
-        Assert.Equal((int)ResultCode.TokenInvalid, refused.Result());
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, authority.CreateToken())).Result());
-        Assert.Equal((int)ResultCode.Success, (await client.PostAsync("set", new { identity_provider = "telegram", value_key = "k", value_data = "v" }, authority.CreateToken())).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, refused.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, authority.CreateToken())).Result());
+        Assert.Equal((int)ByIdpResultCode.Success, (await client.PostAsync("set", new { identity_provider = "telegram", value_key = "k", value_data = "v" }, authority.CreateToken())).Result());
     }
 
     [Fact]
@@ -50,21 +50,21 @@ public sealed class AuthorityOutageTests
         var rotated = authority.CreateToken();
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal((int)ResultCode.TokenInvalid, (await client.PostAsync("get", TelegramGet, rotated)).Result());
+            Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await client.PostAsync("get", TelegramGet, rotated)).Result());
             await Task.Delay(300);
         }
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, before)).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, before)).Result());
 
         authority.Discovery = authority.KeySet = DocumentMode.Serve;
         var clock = Stopwatch.StartNew();
-        var result = (int)ResultCode.TokenInvalid;
-        while (result == (int)ResultCode.TokenInvalid && clock.Elapsed < TimeSpan.FromSeconds(30))
+        var result = (int)ByIdpResultCode.TokenInvalid;
+        while (result == (int)ByIdpResultCode.TokenInvalid && clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(200);
             result = (await client.PostAsync("get", TelegramGet, rotated)).Result();
         }
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, result);
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, before)).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, result);
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", TelegramGet, before)).Result());
     }
 }

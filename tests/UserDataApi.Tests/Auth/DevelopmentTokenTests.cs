@@ -28,6 +28,6 @@ public sealed class DevelopmentTokenTests
 
         var answer = await client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, token);
 
-        Assert.Equal((int)ResultCode.TokenInvalid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, answer.Result());
     }
 }

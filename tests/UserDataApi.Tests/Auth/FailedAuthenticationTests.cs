@@ -57,7 +57,7 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
     {
         await using var api = await StartAsync(windowSeconds: 600);
         var known = Fresh();
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await GetAsync(api, known)).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await GetAsync(api, known)).Result());
 
         var forged = new List<int>();
         for (var attempt = 0; attempt < Limit; attempt++)
@@ -69,14 +69,14 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
         using var refusedIntents = await ListLinksAsync(api, fresh);
         var noToken = await GetAsync(api, null);
 
-        Assert.Equal(Enumerable.Repeat((int)ResultCode.TokenInvalid, Limit), forged);
-        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, refusedGet.Result());
+        Assert.Equal(Enumerable.Repeat((int)ByIdpResultCode.TokenInvalid, Limit), forged);
+        Assert.Equal((int)ByIdpResultCode.ServiceTemporarilyNotValid, refusedGet.Result());
         Assert.Equal(7, refusedGet.GetProperty("request_id").GetInt64());
         Assert.Equal(HttpStatusCode.TooManyRequests, refusedIntents.StatusCode);
         Assert.Equal(StatusCode.ResourceExhausted, (StatusCode)JsonDocument.Parse(await refusedIntents.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         Assert.InRange(int.Parse(refusedIntents.Headers.GetValues("Retry-After").Single()), 1, 600);
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await GetAsync(api, known)).Result());
-        Assert.Equal((int)ResultCode.TokenInvalid, noToken.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await GetAsync(api, known)).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, noToken.Result());
     }
 
     [Fact]
@@ -87,11 +87,11 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
         for (var attempt = 0; attempt < 3 * Limit; attempt++)
         {
             var expired = _authority.CreateToken("user-1", scopes: Scopes, notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddMinutes(-5 - attempt));
-            Assert.Equal((int)ResultCode.TokenExpired, (await GetAsync(api, expired)).Result());
-            Assert.Equal((int)ResultCode.TokenInvalid, (await GetAsync(api, null)).Result());
+            Assert.Equal((int)ByIdpResultCode.TokenExpired, (await GetAsync(api, expired)).Result());
+            Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await GetAsync(api, null)).Result());
         }
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await GetAsync(api, Fresh())).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await GetAsync(api, Fresh())).Result());
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
         {
             await GetAsync(api, Forged());
         }
-        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, (await GetAsync(api, Fresh())).Result());
+        Assert.Equal((int)ByIdpResultCode.ServiceTemporarilyNotValid, (await GetAsync(api, Fresh())).Result());
 
         var deadline = DateTime.UtcNow.AddSeconds(window * 4);
         var answer = -4;
@@ -113,7 +113,7 @@ public sealed class FailedAuthenticationTests : IAsyncLifetime
             answer = (await GetAsync(api, Fresh())).Result();
         }
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer);
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer);
     }
 
     public async Task DisposeAsync() => await _authority.DisposeAsync();

@@ -18,51 +18,51 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
 
     private TestAuthority Authority => fixture.Authority;
 
-    public static TheoryData<string, ResultCode> Attacks => new()
+    public static TheoryData<string, ByIdpResultCode> Attacks => new()
     {
-        { "alg none", ResultCode.TokenInvalid },
-        { "alg None", ResultCode.TokenInvalid },
-        { "alg NONE, the real signature kept", ResultCode.TokenInvalid },
-        { "HS256 keyed with the public key as PEM", ResultCode.TokenInvalid },
-        { "HS256 keyed with the public key as DER", ResultCode.TokenInvalid },
-        { "HS256 keyed with the JWKS modulus", ResultCode.TokenInvalid },
-        { "HS256 keyed with the JWKS document", ResultCode.TokenInvalid },
-        { "RS512 signed with the authority's key", ResultCode.TokenInvalid },
-        { "the authority's kid on another key", ResultCode.TokenInvalid },
-        { "an unknown kid", ResultCode.TokenInvalid },
-        { "a kid with path traversal", ResultCode.TokenInvalid },
-        { "a kid with SQL", ResultCode.TokenInvalid },
-        { "a kid that is a URL", ResultCode.TokenInvalid },
-        { "no kid, another key", ResultCode.TokenInvalid },
-        { "jku pointing to another JWKS", ResultCode.TokenInvalid },
-        { "x5u pointing to another key", ResultCode.TokenInvalid },
-        { "an embedded jwk", ResultCode.TokenInvalid },
-        { "the signature stripped", ResultCode.TokenInvalid },
-        { "the payload swapped after signing", ResultCode.TokenInvalid },
-        { "five parts", ResultCode.TokenInvalid },
-        { "a 100 KiB forged token", ResultCode.TokenInvalid },
-        { "expired", ResultCode.TokenExpired },
-        { "expired a year ago", ResultCode.TokenExpired },
-        { "expired and signed with another key", ResultCode.TokenInvalid },
-        { "not yet valid", ResultCode.TokenInvalid },
-        { "a wrong issuer", ResultCode.TokenInvalid },
-        { "the issuer with a trailing slash", ResultCode.TokenInvalid },
-        { "no issuer", ResultCode.TokenInvalid },
-        { "no sub", ResultCode.TokenInvalid },
-        { "an empty sub", ResultCode.TokenInvalid },
-        { "no client app", ResultCode.TokenInvalid },
-        { "no exp", ResultCode.TokenInvalid },
-        { "exp not a number", ResultCode.TokenInvalid },
-        { "an ID token (Keycloak's typ claim ID)", ResultCode.TokenInvalid },
-        { "an ID token (a nonce claim)", ResultCode.TokenInvalid },
-        { "an expired ID token", ResultCode.TokenInvalid },
-        { "a JOSE typ other than an access token's", ResultCode.TokenInvalid },
-        { "a Keycloak refresh token (typ claim Refresh)", ResultCode.TokenInvalid },
+        { "alg none", ByIdpResultCode.TokenInvalid },
+        { "alg None", ByIdpResultCode.TokenInvalid },
+        { "alg NONE, the real signature kept", ByIdpResultCode.TokenInvalid },
+        { "HS256 keyed with the public key as PEM", ByIdpResultCode.TokenInvalid },
+        { "HS256 keyed with the public key as DER", ByIdpResultCode.TokenInvalid },
+        { "HS256 keyed with the JWKS modulus", ByIdpResultCode.TokenInvalid },
+        { "HS256 keyed with the JWKS document", ByIdpResultCode.TokenInvalid },
+        { "RS512 signed with the authority's key", ByIdpResultCode.TokenInvalid },
+        { "the authority's kid on another key", ByIdpResultCode.TokenInvalid },
+        { "an unknown kid", ByIdpResultCode.TokenInvalid },
+        { "a kid with path traversal", ByIdpResultCode.TokenInvalid },
+        { "a kid with SQL", ByIdpResultCode.TokenInvalid },
+        { "a kid that is a URL", ByIdpResultCode.TokenInvalid },
+        { "no kid, another key", ByIdpResultCode.TokenInvalid },
+        { "jku pointing to another JWKS", ByIdpResultCode.TokenInvalid },
+        { "x5u pointing to another key", ByIdpResultCode.TokenInvalid },
+        { "an embedded jwk", ByIdpResultCode.TokenInvalid },
+        { "the signature stripped", ByIdpResultCode.TokenInvalid },
+        { "the payload swapped after signing", ByIdpResultCode.TokenInvalid },
+        { "five parts", ByIdpResultCode.TokenInvalid },
+        { "a 100 KiB forged token", ByIdpResultCode.TokenInvalid },
+        { "expired", ByIdpResultCode.TokenExpired },
+        { "expired a year ago", ByIdpResultCode.TokenExpired },
+        { "expired and signed with another key", ByIdpResultCode.TokenInvalid },
+        { "not yet valid", ByIdpResultCode.TokenInvalid },
+        { "a wrong issuer", ByIdpResultCode.TokenInvalid },
+        { "the issuer with a trailing slash", ByIdpResultCode.TokenInvalid },
+        { "no issuer", ByIdpResultCode.TokenInvalid },
+        { "no sub", ByIdpResultCode.TokenInvalid },
+        { "an empty sub", ByIdpResultCode.TokenInvalid },
+        { "no client app", ByIdpResultCode.TokenInvalid },
+        { "no exp", ByIdpResultCode.TokenInvalid },
+        { "exp not a number", ByIdpResultCode.TokenInvalid },
+        { "an ID token (Keycloak's typ claim ID)", ByIdpResultCode.TokenInvalid },
+        { "an ID token (a nonce claim)", ByIdpResultCode.TokenInvalid },
+        { "an expired ID token", ByIdpResultCode.TokenInvalid },
+        { "a JOSE typ other than an access token's", ByIdpResultCode.TokenInvalid },
+        { "a Keycloak refresh token (typ claim Refresh)", ByIdpResultCode.TokenInvalid },
     };
 
     [Theory]
     [MemberData(nameof(Attacks))]
-    public async Task An_attack_token_never_succeeds(string attack, ResultCode expected)
+    public async Task An_attack_token_never_succeeds(string attack, ByIdpResultCode expected)
     {
         var user = UserDataFixture.NewUser();
         var (token, other) = await TokenAsync(attack, user);
@@ -100,7 +100,7 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
 
         var answer = await fixture.Client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, token);
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
             var token = Authority.CreateToken(UserDataFixture.NewUser(), scopes: AllScopes,
                 tweak: d => d.SigningCredentials = new SigningCredentials(d.SigningCredentials.Key, algorithm));
             var answer = await fixture.Client.PostAsync("get", get, token);
-            Assert.True(answer.Result() == (int)ResultCode.SuccessNotFound, $"{algorithm}: {answer}");
+            Assert.True(answer.Result() == (int)ByIdpResultCode.SuccessNotFound, $"{algorithm}: {answer}");
         }
     }
 
@@ -136,10 +136,10 @@ public sealed class TokenAttackTests(UserDataFixture fixture) : IClassFixture<Us
         foreach (var audience in new object?[] { null, "another-api", new[] { "another-api", "yet-another" }, "USERDATAAPI", "userdataapi2" })
         {
             var answer = await client.PostAsync("get", get, WithAudience(audience));
-            Assert.True(answer.Result() == (int)ResultCode.TokenInvalid, $"aud {JsonSerializer.Serialize(audience)}: {answer}");
+            Assert.True(answer.Result() == (int)ByIdpResultCode.TokenInvalid, $"aud {JsonSerializer.Serialize(audience)}: {answer}");
         }
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", get, WithAudience("userdataapi"))).Result());
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", get, WithAudience(new[] { "another-api", "userdataapi" }))).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", get, WithAudience("userdataapi"))).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", get, WithAudience(new[] { "another-api", "userdataapi" }))).Result());
         using var intents = api.CreateClient();
         intents.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WithAudience("another-api"));
         using var refused = await intents.PostAsync("/v2/users/u1/links/_search", new StringContent("{}", Encoding.UTF8, "application/json"));

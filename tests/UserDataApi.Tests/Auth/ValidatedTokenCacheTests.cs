@@ -57,10 +57,10 @@ public sealed class ValidatedTokenCacheTests
         var token = authority.CreateToken(UserDataFixture.NewUser(), expires: DateTime.UtcNow.AddSeconds(2));
         var body = new { identity_provider = "telegram", value_keys = new[] { "k" } };
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", body, token)).Result());
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await client.PostAsync("get", body, token)).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", body, token)).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await client.PostAsync("get", body, token)).Result());
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
-        Assert.Equal((int)ResultCode.TokenExpired, (await client.PostAsync("get", body, token)).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenExpired, (await client.PostAsync("get", body, token)).Result());
     }
 }

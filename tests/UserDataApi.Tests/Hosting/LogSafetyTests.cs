@@ -41,12 +41,12 @@ public sealed class LogSafetyTests : IAsyncLifetime
         var set = new { identity_provider = "telegram", value_key = "secret-key", value_data = _storedValue, access_scope = 0 };
         var get = new { identity_provider = "telegram", value_keys = new[] { "secret-key" } };
 
-        Assert.Equal((int)ResultCode.Success, (await _client.PostAsync("set", set, token)).Result());
+        Assert.Equal((int)ByIdpResultCode.Success, (await _client.PostAsync("set", set, token)).Result());
         Assert.Contains(_storedValue, (await _client.PostAsync("get", get, token)).GetRawText());
-        Assert.Equal((int)ResultCode.TokenExpired, (await _client.PostAsync("set", set, expired)).Result());
-        Assert.Equal((int)ResultCode.TokenInvalid, (await _client.PostAsync("get", get, forged)).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenExpired, (await _client.PostAsync("set", set, expired)).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await _client.PostAsync("get", get, forged)).Result());
         var broken = $$"""{"identity_provider":"telegram","value_key":"k","value_data":"{{_storedValue}}",""";
-        Assert.Equal((int)ResultCode.InvalidParameters, (await _client.PostRawAsync("set", broken, token)).Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await _client.PostRawAsync("set", broken, token)).Result());
 
         var logged = _logs.Text;
         Assert.Contains("/user-data/by-idp/set", logged);

@@ -58,7 +58,7 @@ public sealed class RequestLimitsTests : IAsyncLifetime
             using var intent = await _http.SendAsync(Oversized("/v2/idp_intents", "idp-intents", chunked));
 
             Assert.Equal(HttpStatusCode.OK, userData.StatusCode);
-            Assert.Equal((int)ResultCode.InvalidParameters, JsonDocument.Parse(await userData.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetInt32());
+            Assert.Equal((int)ByIdpResultCode.InvalidParameters, JsonDocument.Parse(await userData.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetInt32());
             Assert.Equal(HttpStatusCode.BadRequest, intent.StatusCode);
             Assert.Equal(StatusCode.InvalidArgument, (StatusCode)JsonDocument.Parse(await intent.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetInt32());
         }

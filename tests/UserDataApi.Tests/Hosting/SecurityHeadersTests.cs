@@ -23,14 +23,14 @@ public sealed class SecurityHeadersTests(UserDataFixture fixture) : IClassFixtur
     public async Task Every_user_data_answer_carries_the_security_headers_and_no_store(string endpoint)
     {
         using var client = fixture.Api.CreateClient();
-        using var withToken = new HttpRequestMessage(HttpMethod.Post, $"/user-data/by-idp/{endpoint}")
+        using var withToken = new HttpRequestMessage(HttpMethod.Post, UserDataClient.PathOf(endpoint))
         {
             Content = JsonContent.Create(EndpointCases.Endpoints[endpoint].Body),
         };
         withToken.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(UserDataFixture.NewUser()));
 
         using var answered = await client.SendAsync(withToken);
-        using var refused = await client.PostAsync($"/user-data/by-idp/{endpoint}", new StringContent("not json"));
+        using var refused = await client.PostAsync(UserDataClient.PathOf(endpoint), new StringContent("not json"));
 
         AssertSecurityHeaders(answered);
         AssertSecurityHeaders(refused);

@@ -35,6 +35,9 @@ public sealed class StartupSettingsTests
     [InlineData("Intents__SweepSeconds", "100000000", "Intents:SweepSeconds")]
     [InlineData("Auth__Authority", "http://login.example/realms/app", "Auth:Authority")]
     [InlineData("IdentityProviders__DiscoveryUrl", "http://login.example/catalog", "IdentityProviders:DiscoveryUrl")]
+    [InlineData("Cors__AllowedOrigins", "https://app.example/login", "Cors:AllowedOrigins")]
+    [InlineData("Cors__AllowedOrigins", "https://app.example ftp://files.example", "Cors:AllowedOrigins")]
+    [InlineData("Cors__AllowedOrigins__0", "app.example", "Cors:AllowedOrigins")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)
     {
         var (exitCode, errors) = await RunServerAsync(("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"), (variable, value));

@@ -35,8 +35,8 @@ public sealed partial class SwaggerUiBrowserTests
         var get = await ExecuteAsync(browser, "/user-data/by-idp/get",
             JsonSerializer.Serialize(new { request_id = 7, identity_provider = "telegram", value_keys = new[] { key } }));
 
-        Assert.Equal((int)ResultCode.Success, set.Result());
-        Assert.Equal((int)ResultCode.Success, get.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, set.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, get.Result());
         Assert.Equal(7, get.GetProperty("request_id").GetInt64());
         Assert.Equal(value, get.GetProperty("values")[0].GetProperty("value_data").GetString());
     }

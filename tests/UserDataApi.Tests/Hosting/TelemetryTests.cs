@@ -31,7 +31,7 @@ public sealed class TelemetryTests
         var metrics = await collector.WaitForAsync("metrics", instruments, TimeSpan.FromSeconds(30));
         var logs = await collector.WaitForAsync("logs", ["userdataapi-under-test"], TimeSpan.FromSeconds(30));
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
         Assert.All(spanSources, source => Assert.Contains(source, traces));
         Assert.All(instruments, instrument => Assert.Contains(instrument, metrics));
         Assert.Contains("userdataapi-under-test", logs);

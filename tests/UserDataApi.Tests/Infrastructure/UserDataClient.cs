@@ -5,7 +5,10 @@ using System.Text.Json;
 
 namespace UserDataApi.Tests.Infrastructure;
 
-/// <summary>Calls the user-data endpoints with raw JSON and checks what every answer must be: HTTP 200, JSON, UTF-8.</summary>
+/// <summary>
+/// Calls the user-data endpoints with raw JSON and checks what every answer must be: HTTP 200, JSON, UTF-8. An
+/// endpoint is named with its sub-family ("by-user-id/get"), or alone for by-idp's ("get").
+/// </summary>
 public sealed class UserDataClient(HttpClient http)
 {
     public Task<JsonElement> PostAsync(string endpoint, object body, string? token) =>
@@ -13,7 +16,7 @@ public sealed class UserDataClient(HttpClient http)
 
     public async Task<JsonElement> PostRawAsync(string endpoint, string body, string? token, string contentType = "application/json")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/user-data/by-idp/{endpoint}")
+        using var request = new HttpRequestMessage(HttpMethod.Post, PathOf(endpoint))
         {
             Content = new StringContent(body, Encoding.UTF8),
         };
@@ -24,6 +27,8 @@ public sealed class UserDataClient(HttpClient http)
         }
         return await SendAsync(request);
     }
+
+    public static string PathOf(string endpoint) => "/user-data/" + (endpoint.Contains('/') ? endpoint : "by-idp/" + endpoint);
 
     public async Task<JsonElement> SendAsync(HttpRequestMessage request)
     {

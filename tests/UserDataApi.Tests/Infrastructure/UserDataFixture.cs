@@ -10,11 +10,13 @@ public sealed class UserDataFixture : IAsyncLifetime
     public TestAuthority Authority { get; private set; } = null!;
     public ApiFactory Api { get; private set; } = null!;
     public UserDataClient Client { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Authority = await TestAuthority.StartAsync();
-        Api = await new ApiFactory(Authority, await TestPostgres.CreateDatabaseAsync()).StartedAsync();
+        ConnectionString = await TestPostgres.CreateDatabaseAsync();
+        Api = await new ApiFactory(Authority, ConnectionString).StartedAsync();
         Client = new UserDataClient(Api.CreateClient());
     }
 

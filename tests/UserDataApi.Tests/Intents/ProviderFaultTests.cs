@@ -275,7 +275,7 @@ public sealed class ProviderFaultTests(ProviderFaultTests.Fixture fixture) : ICl
         var others = new (string Name, Func<Task> Call)[]
         {
             ("GET /health/live", async () => Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode)),
-            ("user-data get", async () => Assert.Equal((int)ResultCode.SuccessNotFound, (await userData.PostAsync(
+            ("user-data get", async () => Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await userData.PostAsync(
                 "get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, fixture.Intents.Authority.CreateToken())).Result())),
             ("start of another intent", () => fixture.Intents.StartIntentAsync(fixture.Api, ValidProvider)),
             ("callback of another intent", async () =>

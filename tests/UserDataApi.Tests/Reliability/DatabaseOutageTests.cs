@@ -67,17 +67,17 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         var gets = answers.Where(a => a.Endpoint == "get").ToList();
         var duringOutage = answers.Where(a => a.Started >= stopped && a.Ended <= restartRequested).ToList();
         var afterRecovery = answers.Where(a => a.Started >= recovered).ToList();
-        var acknowledged = sets.Where(a => a.Result == (int)ResultCode.Success).ToList();
+        var acknowledged = sets.Where(a => a.Result == (int)ByIdpResultCode.Success).ToList();
         Report(answers, duringOutage, stopRequested, stopped, restarted, recovered, intentTook, acknowledged, stored);
 
-        Assert.All(sets, a => Assert.Contains(a.Result, new[] { (int)ResultCode.Success, (int)ResultCode.ServiceTemporarilyNotValid }));
-        Assert.All(gets, a => Assert.Contains(a.Result, new[] { (int)ResultCode.Success, (int)ResultCode.SuccessNotFound, (int)ResultCode.ServiceTemporarilyNotValid }));
+        Assert.All(sets, a => Assert.Contains(a.Result, new[] { (int)ByIdpResultCode.Success, (int)ByIdpResultCode.ServiceTemporarilyNotValid }));
+        Assert.All(gets, a => Assert.Contains(a.Result, new[] { (int)ByIdpResultCode.Success, (int)ByIdpResultCode.SuccessNotFound, (int)ByIdpResultCode.ServiceTemporarilyNotValid }));
         Assert.All(answers, a => Assert.True(a.Took <= AnswerLimit, $"{a.Endpoint} took {a.Took.TotalSeconds:F2} s"));
 
         Assert.Contains(sets, a => a.Ended <= stopRequested);
-        Assert.All(answers.Where(a => a.Ended <= stopRequested), a => Assert.NotEqual((int)ResultCode.ServiceTemporarilyNotValid, a.Result));
+        Assert.All(answers.Where(a => a.Ended <= stopRequested), a => Assert.NotEqual((int)ByIdpResultCode.ServiceTemporarilyNotValid, a.Result));
         Assert.True(duringOutage.Count(a => a.Endpoint == "set") >= Loops, $"only {duringOutage.Count(a => a.Endpoint == "set")} sets while PostgreSQL was down");
-        Assert.All(duringOutage, a => Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, a.Result));
+        Assert.All(duringOutage, a => Assert.Equal((int)ByIdpResultCode.ServiceTemporarilyNotValid, a.Result));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
         Assert.Equal("Unhealthy", readyReport.GetProperty("checks").GetProperty("database").GetString());
@@ -89,12 +89,12 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 
         Assert.True(recovered - restarted <= RecoveryLimit, $"the first set after the restart answered 0 after {(recovered - restarted).TotalSeconds:F2} s");
         Assert.Contains(afterRecovery, a => a.Endpoint == "set");
-        Assert.All(afterRecovery, a => Assert.Equal((int)ResultCode.Success, a.Result));
+        Assert.All(afterRecovery, a => Assert.Equal((int)ByIdpResultCode.Success, a.Result));
         Assert.Equal(HttpStatusCode.OK, readyAgain);
 
         // A get that follows an acknowledged set of the same key sees that value (or answers -4).
         var setOf = sets.ToDictionary(s => (s.UserId, s.Key));
-        Assert.All(gets.Where(g => g.Result != (int)ResultCode.ServiceTemporarilyNotValid && setOf[(g.UserId, g.Key)].Result == (int)ResultCode.Success),
+        Assert.All(gets.Where(g => g.Result != (int)ByIdpResultCode.ServiceTemporarilyNotValid && setOf[(g.UserId, g.Key)].Result == (int)ByIdpResultCode.Success),
             get => Assert.Equal(setOf[(get.UserId, get.Key)].Value, get.Value));
         Assert.All(acknowledged, a => Assert.Equal(a.Value, stored.GetValueOrDefault((a.UserId, a.Key))));
     }
@@ -152,7 +152,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         TimeSpan recovered, TimeSpan intentTook, IReadOnlyList<Answer> acknowledged, Dictionary<(string, string), string> stored)
     {
         var outageTimes = duringOutage.Select(a => a.Took.TotalMilliseconds).Order().ToArray();
-        var lostAnswers = answers.Count(a => a.Endpoint == "set" && a.Result != (int)ResultCode.Success && stored.ContainsKey((a.UserId, a.Key)));
+        var lostAnswers = answers.Count(a => a.Endpoint == "set" && a.Result != (int)ByIdpResultCode.Success && stored.ContainsKey((a.UserId, a.Key)));
         output.WriteLine($"{answers.Count} answers; PostgreSQL stopping took {(stopped - stopRequested).TotalSeconds:F2} s");
         output.WriteLine($"while down: {duringOutage.Count} answers, all -4 expected; median {Percentile(outageTimes, 0.5):F0} ms, max {outageTimes.LastOrDefault():F0} ms; intent call {intentTook.TotalMilliseconds:F0} ms");
         output.WriteLine($"recovery: first set answered 0 {(recovered - restarted).TotalSeconds:F2} s after PostgreSQL accepted connections again");
@@ -202,7 +202,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             var deadline = _clock.Elapsed + timeout;
             while (_clock.Elapsed < deadline)
             {
-                var first = _answers.Where(a => a.Endpoint == "set" && a.Started >= after && a.Result == (int)ResultCode.Success).Select(a => a.Ended).DefaultIfEmpty(TimeSpan.MaxValue).Min();
+                var first = _answers.Where(a => a.Endpoint == "set" && a.Started >= after && a.Result == (int)ByIdpResultCode.Success).Select(a => a.Ended).DefaultIfEmpty(TimeSpan.MaxValue).Min();
                 if (first != TimeSpan.MaxValue)
                 {
                     return first;
@@ -233,7 +233,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
 
                 started = _clock.Elapsed;
                 var get = await _client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { key } }, token);
-                var read = get.Result() == (int)ResultCode.Success ? get.GetProperty("values")[0].GetProperty("value_data").GetString() : null;
+                var read = get.Result() == (int)ByIdpResultCode.Success ? get.GetProperty("values")[0].GetProperty("value_data").GetString() : null;
                 _answers.Enqueue(new Answer("get", userId, key, read, get.Result(), started, _clock.Elapsed));
                 await Task.Delay(10);
             }

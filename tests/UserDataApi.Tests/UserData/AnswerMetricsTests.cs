@@ -38,8 +38,8 @@ public sealed class AnswerMetricsTests(UserDataFixture fixture) : IClassFixture<
         await fixture.Client.PostAsync("get", get, fixture.Authority.CreateToken());
         await fixture.Client.PostAsync("list-get", new { identity_provider = "nowhere" }, fixture.Authority.CreateToken());
 
-        Assert.Contains(("/user-data/by-idp/get", (int)ResultCode.TokenInvalid), counted);
-        Assert.Contains(("/user-data/by-idp/get", (int)ResultCode.SuccessNotFound), counted);
-        Assert.Contains(("/user-data/by-idp/list-get", (int)ResultCode.IdentityProviderNotFound), counted);
+        Assert.Contains(("/user-data/by-idp/get", (int)ByIdpResultCode.TokenInvalid), counted);
+        Assert.Contains(("/user-data/by-idp/get", (int)ByIdpResultCode.SuccessNotFound), counted);
+        Assert.Contains(("/user-data/by-idp/list-get", (int)ByIdpResultCode.IdentityProviderNotFound), counted);
     }
 }

@@ -41,11 +41,11 @@ public sealed class ConfiguredLimitsTests : IAsyncLifetime
     {
         var token = _authority.CreateToken(UserDataFixture.NewUser(), scopes: "profile-read profile-write");
 
-        Assert.Equal((int)ResultCode.Success, (await Set(token, "abcd", "xyz")).Result());
-        Assert.Equal((int)ResultCode.KeyInvalid, (await Set(token, "abcde", "xyz")).Result());
-        Assert.Equal((int)ResultCode.InvalidParameters, (await Set(token, "abcd", "wxyz")).Result());
-        Assert.Equal((int)ResultCode.Success, (await Get(token, "abcd", "none")).Result());
-        Assert.Equal((int)ResultCode.KeysSizeLimitReached, (await Get(token, "abcd", "b", "c")).Result());
+        Assert.Equal((int)ByIdpResultCode.Success, (await Set(token, "abcd", "xyz")).Result());
+        Assert.Equal((int)ByIdpResultCode.KeyInvalid, (await Set(token, "abcde", "xyz")).Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await Set(token, "abcd", "wxyz")).Result());
+        Assert.Equal((int)ByIdpResultCode.Success, (await Get(token, "abcd", "none")).Result());
+        Assert.Equal((int)ByIdpResultCode.KeysSizeLimitReached, (await Get(token, "abcd", "b", "c")).Result());
     }
 
     [Fact]
@@ -55,9 +55,9 @@ public sealed class ConfiguredLimitsTests : IAsyncLifetime
         var defaults = _authority.CreateToken(user, scopes: "email user-data-get user-data-set");
         var reader = _authority.CreateToken(user, scopes: "profile-read");
 
-        Assert.Equal((int)ResultCode.AccessDenied, (await Get(defaults, "k")).Result());
-        Assert.Equal((int)ResultCode.AccessDenied, (await Set(defaults, "k", "v")).Result());
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await Get(reader, "k")).Result());
-        Assert.Equal((int)ResultCode.AccessDenied, (await Set(reader, "k", "v")).Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, (await Get(defaults, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, (await Set(defaults, "k", "v")).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await Get(reader, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, (await Set(reader, "k", "v")).Result());
     }
 }

@@ -26,7 +26,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
 
         var answer = await Delete(token, "a", "b", "a", "never-existed");
 
-        Assert.Equal((int)ResultCode.Success, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, answer.Result());
         Assert.Equal(1, await fixture.CountRecordsAsync(user));
         Assert.Equal(1, (await _client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "a", "b" } }, token)).Result());
     }
@@ -47,7 +47,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Delete(token, i % 2 == 0 ? keys : keys.Reverse().ToArray())));
 
-        Assert.All(answers, answer => Assert.Equal((int)ResultCode.KeyAccessDenied, answer.Result()));
+        Assert.All(answers, answer => Assert.Equal((int)ByIdpResultCode.KeyAccessDenied, answer.Result()));
         Assert.Equal(keys.Length, await fixture.CountRecordsAsync(user));
     }
 
@@ -57,7 +57,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
         var answer = await _client.PostAsync("delete", new { request_id = 5, identity_provider = "telegram", value_keys = new[] { "ghost" } },
             _authority.CreateToken(UserDataFixture.NewUser()));
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
         Assert.Equal(5, answer.GetProperty("request_id").GetInt64());
     }
 
@@ -73,7 +73,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
 
         var answer = await Delete(mine, "mine-1", "theirs", "mine-2");
 
-        Assert.Equal((int)ResultCode.KeyAccessDenied, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.KeyAccessDenied, answer.Result());
         Assert.Equal(3, await fixture.CountRecordsAsync(user));
     }
 
@@ -100,7 +100,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
 
         var answer = await Delete(_authority.CreateToken(user, scopes: "email user-data-get"), "k");
 
-        Assert.Equal((int)ResultCode.AccessDenied, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, answer.Result());
         Assert.Equal(1, await fixture.CountRecordsAsync(user));
     }
 
@@ -111,7 +111,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
     [InlineData("""{"identity_provider":"telegram","value_keys":"k"}""")]
     public async Task Delete_with_invalid_fields_answers_minus_5(string body)
     {
-        Assert.Equal((int)ResultCode.InvalidParameters, (await _client.PostRawAsync("delete", body, _authority.CreateToken())).Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await _client.PostRawAsync("delete", body, _authority.CreateToken())).Result());
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class DeleteTests(UserDataFixture fixture) : IClassFixture<UserDat
 
         var answer = await Delete(token, Enumerable.Range(0, 101).Select(i => $"k{i}").ToArray());
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Equal(1, await fixture.CountRecordsAsync(user));
     }
 }

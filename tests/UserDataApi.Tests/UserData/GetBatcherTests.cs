@@ -53,7 +53,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var deadDataSource = NpgsqlDataSource.Create(ApiFactory.UnreachableDatabase);
         await using var batcher = new GetBatcher(deadDataSource, maxBatchesInFlight: 1);
 
-        var gets = Enumerable.Range(0, 20).Select(i => batcher.FindAsync($"user-{i}", "telegram", ["k"], "app-1", CancellationToken.None)).ToList();
+        var gets = Enumerable.Range(0, 20).Select(i => batcher.FindAsync(ByIdp($"user-{i}", "telegram"), ["k"], "app-1", CancellationToken.None)).ToList();
 
         foreach (var get in gets)
         {
@@ -92,7 +92,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var held = Find(batcher, asks[0]);
         await WaitUntilAsync(() => batcher.Sent.Batches == 1);
 
-        var abandoned = batcher.FindAsync(asks[1].User, asks[1].Provider, asks[1].Keys, asks[1].App, gaveUp.Token);
+        var abandoned = batcher.FindAsync(ByIdp(asks[1].User, asks[1].Provider), asks[1].Keys, asks[1].App, gaveUp.Token);
         var other = Find(batcher, asks[2]);
         await gaveUp.CancelAsync();
 
@@ -140,7 +140,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await WaitUntilAsync(() => batcher.Sent.Batches == 1);
 
         // Queued together, so that they would share the next batch.
-        var odd = batcher.FindAsync("user\0x", "telegram", ["a"], "app\0", CancellationToken.None);
+        var odd = batcher.FindAsync(ByIdp("user\0x", "telegram"), ["a"], "app\0", CancellationToken.None);
         var gets = asks.Select(ask => Find(batcher, ask)).ToList();
         await locked.ReleaseAsync();
 
@@ -216,7 +216,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         // Each get fills a batch of its own, so that the last queued would otherwise wait for four hung batches.
         var keys = Enumerable.Range(0, 1000).Select(i => $"k{i}").ToArray();
         var started = DateTime.UtcNow;
-        var gets = Enumerable.Range(0, 4).Select(i => batcher.FindAsync($"user-{i}", "telegram", keys, "app-1", CancellationToken.None)).ToList();
+        var gets = Enumerable.Range(0, 4).Select(i => batcher.FindAsync(ByIdp($"user-{i}", "telegram"), keys, "app-1", CancellationToken.None)).ToList();
         var waited = new List<TimeSpan>();
         foreach (var get in gets)
         {
@@ -234,7 +234,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         fixture.Api.Services.GetRequiredService<IConfiguration>().GetConnectionString(PersistenceExtensions.ConnectionStringName)!;
 
     private static Task<Dictionary<string, string>> Find(GetBatcher batcher, Ask ask) =>
-        batcher.FindAsync(ask.User, ask.Provider, ask.Keys, ask.App, CancellationToken.None);
+        batcher.FindAsync(ByIdp(ask.User, ask.Provider), ask.Keys, ask.App, CancellationToken.None);
 
     /// <summary>Three users' records under two providers by two client apps, private and public.</summary>
     private async Task<List<Stored>> SeedAsync()
@@ -289,4 +289,6 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
             await Task.Delay(10);
         }
     }
+
+    private static Filing ByIdp(string user, string identityProvider) => new(UserDataFamily.ByIdentityProvider, user, identityProvider);
 }

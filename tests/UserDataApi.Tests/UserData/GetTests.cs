@@ -24,7 +24,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Get(_authority.CreateToken(user), "color");
 
-        Assert.Equal((int)ResultCode.Success, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, answer.Result());
         var value = Assert.Single(answer.GetProperty("values").EnumerateArray());
         Assert.Equal("color", value.GetProperty("value_key").GetString());
         Assert.Equal("blue", value.GetProperty("value_data").GetString());
@@ -36,7 +36,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await Get(_authority.CreateToken(NewUser()), "nothing-here", "nor-here");
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
         Assert.Empty(answer.GetProperty("values").EnumerateArray());
     }
 
@@ -64,9 +64,9 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         Assert.Equal(long.MaxValue, found.GetProperty("request_id").GetInt64());
         Assert.Equal(-42, failed.GetProperty("request_id").GetInt64());
-        Assert.Equal((int)ResultCode.IdentityProviderNotFound, failed.Result());
+        Assert.Equal((int)ByIdpResultCode.IdentityProviderNotFound, failed.Result());
         Assert.Equal(7, unauthenticated.GetProperty("request_id").GetInt64());
-        Assert.Equal((int)ResultCode.TokenInvalid, unauthenticated.Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, unauthenticated.Result());
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await _client.PostAsync("get", new { identity_provider = "telegram", value_keys = new[] { "k" } }, null);
 
-        Assert.Equal((int)ResultCode.TokenInvalid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, answer.Result());
         Assert.Empty(answer.GetProperty("values").EnumerateArray());
     }
 
@@ -118,7 +118,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     [MemberData(nameof(InvalidTokens))]
     public async Task Get_with_malformed_token_answers_minus_1(string token)
     {
-        Assert.Equal((int)ResultCode.TokenInvalid, (await Get(token, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await Get(token, "k")).Result());
     }
 
     [Fact]
@@ -128,13 +128,13 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Get(_authority.CreateToken(signingKey: stranger), "k");
 
-        Assert.Equal((int)ResultCode.TokenInvalid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, answer.Result());
     }
 
     [Fact]
     public async Task Get_with_token_from_another_issuer_answers_minus_1()
     {
-        Assert.Equal((int)ResultCode.TokenInvalid, (await Get(_authority.CreateToken(issuer: "https://elsewhere.example"), "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await Get(_authority.CreateToken(issuer: "https://elsewhere.example"), "k")).Result());
     }
 
     [Fact]
@@ -142,13 +142,13 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var token = _authority.CreateToken(notBefore: DateTime.UtcNow.AddMinutes(5), expires: DateTime.UtcNow.AddMinutes(20));
 
-        Assert.Equal((int)ResultCode.TokenInvalid, (await Get(token, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await Get(token, "k")).Result());
     }
 
     [Fact]
     public async Task Get_with_token_without_sub_answers_minus_1()
     {
-        Assert.Equal((int)ResultCode.TokenInvalid, (await Get(_authority.CreateToken(userId: null), "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await Get(_authority.CreateToken(userId: null), "k")).Result());
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var token = _authority.CreateToken(notBefore: DateTime.UtcNow.AddHours(-2), expires: DateTime.UtcNow.AddMinutes(-5));
 
-        Assert.Equal((int)ResultCode.TokenExpired, (await Get(token, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenExpired, (await Get(token, "k")).Result());
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var token = _authority.CreateToken(NewUser(), notBefore: DateTime.UtcNow.AddHours(-1), expires: DateTime.UtcNow.AddSeconds(-10));
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, (await Get(token, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, (await Get(token, "k")).Result());
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var token = _authority.CreateToken(issuer: "https://elsewhere.example", notBefore: DateTime.UtcNow.AddHours(-2), expires: DateTime.UtcNow.AddMinutes(-5));
 
-        Assert.Equal((int)ResultCode.TokenInvalid, (await Get(token, "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, (await Get(token, "k")).Result());
     }
 
     [Theory]
@@ -181,7 +181,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     [InlineData("email user-data-set")]
     public async Task Get_without_every_read_scope_answers_minus_3(string scopes)
     {
-        Assert.Equal((int)ResultCode.AccessDenied, (await Get(_authority.CreateToken(scopes: scopes), "k")).Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, (await Get(_authority.CreateToken(scopes: scopes), "k")).Result());
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await _client.PostRawAsync("get", "{not json", null);
 
-        Assert.Equal((int)ResultCode.TokenInvalid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.TokenInvalid, answer.Result());
     }
 
     [Fact]
@@ -197,7 +197,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await _client.PostRawAsync("get", "{not json", _authority.CreateToken(scopes: "email"));
 
-        Assert.Equal((int)ResultCode.AccessDenied, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, answer.Result());
     }
 
     public static TheoryData<string> MalformedBodies =>
@@ -228,7 +228,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await _client.PostRawAsync("get", body, _authority.CreateToken());
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Empty(answer.GetProperty("values").EnumerateArray());
     }
 
@@ -240,7 +240,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await _client.PostRawAsync("get", body, _authority.CreateToken());
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
     }
 
     [Fact]
@@ -248,7 +248,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await _client.PostRawAsync("get", "{\"identity_provider\": \"telegram\", \"value_keys\": [\"k\"]}", _authority.CreateToken(), "text/plain");
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
     }
 
     [Fact]
@@ -258,7 +258,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await _client.PostRawAsync("get", body, _authority.CreateToken(NewUser()), "application/json; charset=utf-8");
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
     }
 
     [Fact]
@@ -269,8 +269,8 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
         var unknown = await _client.PostAsync("get", new { identity_provider = "myspace", value_keys = new[] { "k" } }, token);
         var wrongCase = await _client.PostAsync("get", new { identity_provider = "Telegram", value_keys = new[] { "k" } }, token);
 
-        Assert.Equal((int)ResultCode.IdentityProviderNotFound, unknown.Result());
-        Assert.Equal((int)ResultCode.IdentityProviderNotFound, wrongCase.Result());
+        Assert.Equal((int)ByIdpResultCode.IdentityProviderNotFound, unknown.Result());
+        Assert.Equal((int)ByIdpResultCode.IdentityProviderNotFound, wrongCase.Result());
     }
 
     [Fact]
@@ -281,8 +281,8 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
         var tooMany = await Get(_authority.CreateToken(), keys);
         var atLimit = await Get(_authority.CreateToken(NewUser()), keys[..100]);
 
-        Assert.Equal((int)ResultCode.KeysSizeLimitReached, tooMany.Result());
-        Assert.Equal((int)ResultCode.SuccessNotFound, atLimit.Result());
+        Assert.Equal((int)ByIdpResultCode.KeysSizeLimitReached, tooMany.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, atLimit.Result());
     }
 
     [Fact]
@@ -292,7 +292,7 @@ public sealed class GetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await _client.PostAsync("get", new { identity_provider = 5, value_keys = keys }, _authority.CreateToken());
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
     }
 
     private static string[] Keys(System.Text.Json.JsonElement answer) =>

@@ -8,16 +8,21 @@ using UserDataApi.UserData;
 namespace UserDataApi.Tests.UserData;
 
 /// <summary>
-/// Isolation, model-based: random calls of every endpoint by every combination of user, client app, token
-/// scopes and client-app claim, each answer compared with a reference model of SPEC §3, and the stored rows
-/// compared with the model at the end. Nobody reads, lists, overwrites or deletes what is not theirs to.
+/// Isolation, model-based: random calls of every endpoint of the three sub-families by every combination of user,
+/// client app, token scopes and client-app claim, each answer compared with a reference model of SPEC §3 and §3.4,
+/// and the stored rows compared with the model at the end. Nobody reads, lists, overwrites or deletes what is not
+/// theirs to, and no family reaches another's records.
 /// </summary>
 public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
     private const string ReadScopes = "email user-data-get";
     private const string WriteScopes = "email user-data-set";
     private static readonly string[] Apps = ["app-a", "app-b", "app-c"];
-    private static readonly string[] IdentityProviders = ["telegram", "google"];
+    /// <summary>Where a call files its records: a family, and by-idp's identity provider ("Telegram" is not in the catalog).</summary>
+    private static readonly Place[] Places =
+    [
+        new("by-idp", "telegram"), new("by-idp", "google"), new("by-idp", "Telegram"), new("by-user-id", ""), new("by-email", ""),
+    ];
     private static readonly string[] Keys = ["k0", "k1", "k2", "k3"];
     private static readonly string[] Endpoints = ["set", "get", "list-get", "shared-list-get", "delete"];
 
@@ -25,8 +30,16 @@ public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<User
 
     private sealed record Caller(string User, string App);
 
-    private readonly Dictionary<(string User, string Idp, string Key), Stored> _model = [];
-    private readonly Dictionary<(Caller Caller, string Idp), string> _cursors = [];
+    private sealed record Place(string Family, string Idp)
+    {
+        public bool ByIdp => Family == "by-idp";
+        public bool Known => Idp != "Telegram";
+        public int KeyAccessDenied => ByIdp ? (int)ByIdpResultCode.KeyAccessDenied : (int)ByUserIdResultCode.KeyAccessDenied;
+        public short FamilyNumber => Family switch { "by-idp" => 0, "by-user-id" => 1, _ => 2 };
+    }
+
+    private readonly Dictionary<(string User, Place Place, string Key), Stored> _model = [];
+    private readonly Dictionary<(Caller Caller, Place Place), string> _cursors = [];
     private Random _random = null!;
     private int _step;
 
@@ -52,11 +65,16 @@ public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<User
             }
         }
 
+        // by-email files under the token's email, which the test authority makes {user}@mail.test.
+        var owners = users.Concat(users.Select(EmailOf)).ToArray();
         await using var services = fixture.Api.Services.CreateAsyncScope();
         var rows = await services.ServiceProvider.GetRequiredService<UserDataDbContext>().Records.AsNoTracking()
-            .Where(r => users.Contains(r.UserId))
-            .ToDictionaryAsync(r => (r.UserId, r.IdentityProvider, r.Key), r => new Stored(r.Value, (int)r.AccessScope, r.ClientAppId));
-        Assert.Equal(_model.OrderBy(e => e.Key), rows.OrderBy(e => e.Key));
+            .Where(r => owners.Contains(r.UserId))
+            .ToDictionaryAsync(r => $"{r.UserId}|{(short)r.Family}|{r.IdentityProvider}|{r.Key}", r => new Stored(r.Value, (int)r.AccessScope, r.ClientAppId));
+        var expected = _model.ToDictionary(
+            e => $"{(e.Key.Place.ByIdp || e.Key.Place.Family == "by-user-id" ? e.Key.User : EmailOf(e.Key.User))}|{e.Key.Place.FamilyNumber}|{e.Key.Place.Idp}|{e.Key.Key}",
+            e => e.Value);
+        Assert.Equal(expected.OrderBy(e => e.Key), rows.OrderBy(e => e.Key));
     }
 
     private async Task CallAndCheckAsync(Caller caller, string endpoint)
@@ -68,8 +86,8 @@ public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<User
         var viaClientId = _random.Next(2) == 0;
         var token = fixture.Authority.CreateToken(caller.User, viaClientId ? null : caller.App, scopes,
             tweak: viaClientId ? d => d.Claims["client_id"] = caller.App : null);
-        var idp = _random.Next(10) == 0 ? "Telegram" : Pick(IdentityProviders);
-        var known = idp != "Telegram";
+        var place = Pick(Places);
+        var known = place.Known;
 
         switch (endpoint)
         {
@@ -78,61 +96,70 @@ public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<User
                 var key = Pick(Keys);
                 var value = $"value-{_step}";
                 var scope = _random.Next(2);
-                var answer = await CallAsync("set", new { identity_provider = idp, value_key = key, value_data = value, access_scope = scope }, token);
-                var owner = _model.GetValueOrDefault((caller.User, idp, key));
-                var expected = !allowed ? ResultCode.AccessDenied : !known ? ResultCode.IdentityProviderNotFound
-                    : owner is not null && owner.App != caller.App ? ResultCode.KeyAccessDenied : ResultCode.Success;
-                Expect(expected, answer, caller, endpoint);
-                if (expected == ResultCode.Success)
+                var answer = await CallAsync(place, "set", new { value_key = key, value_data = value, access_scope = scope }, token);
+                var owner = _model.GetValueOrDefault((caller.User, place, key));
+                var expected = !allowed ? (int)ByIdpResultCode.AccessDenied : !known ? (int)ByIdpResultCode.IdentityProviderNotFound
+                    : owner is not null && owner.App != caller.App ? place.KeyAccessDenied : (int)ByIdpResultCode.Success;
+                Expect(expected, answer, caller, place, endpoint);
+                if (expected == (int)ByIdpResultCode.Success)
                 {
-                    _model[(caller.User, idp, key)] = new Stored(value, scope, caller.App);
+                    _model[(caller.User, place, key)] = new Stored(value, scope, caller.App);
                 }
                 break;
             }
             case "get":
             {
                 var keys = Enumerable.Range(0, _random.Next(1, 6)).Select(_ => Pick(Keys)).ToArray();
-                var answer = await CallAsync("get", new { identity_provider = idp, value_keys = keys }, token);
+                var answer = await CallAsync(place, "get", new { value_keys = keys }, token);
                 var visible = keys.Distinct()
                     .Where(_ => allowed && known)
-                    .Select(k => (Key: k, Record: _model.GetValueOrDefault((caller.User, idp, k))))
+                    .Select(k => (Key: k, Record: _model.GetValueOrDefault((caller.User, place, k))))
                     .Where(v => v.Record is not null && (v.Record.App == caller.App || v.Record.Scope == 1))
                     .Select(v => $"{v.Key}={v.Record!.Value}")
                     .ToArray();
-                Expect(!allowed ? ResultCode.AccessDenied : !known ? ResultCode.IdentityProviderNotFound
-                    : visible.Length > 0 ? ResultCode.Success : ResultCode.SuccessNotFound, answer, caller, endpoint);
+                Expect(!allowed ? ByIdpResultCode.AccessDenied : !known ? ByIdpResultCode.IdentityProviderNotFound
+                    : visible.Length > 0 ? ByIdpResultCode.Success : ByIdpResultCode.SuccessNotFound, answer, caller, place, endpoint);
                 Assert.Equal(visible, answer.GetProperty("values").EnumerateArray()
                     .Select(v => $"{v.GetProperty("value_key").GetString()}={v.GetProperty("value_data").GetString()}"));
                 break;
             }
             case "list-get":
             {
-                var answer = await CallAsync("list-get", new { identity_provider = idp }, token);
+                var answer = await CallAsync(place, "list-get", new { }, token);
                 var answered = allowed && known;
-                var own = Owned(caller, idp, r => answered && r.App == caller.App);
-                Expect(!allowed ? ResultCode.AccessDenied : !known ? ResultCode.IdentityProviderNotFound
-                    : own.Length > 0 ? ResultCode.Success : ResultCode.SuccessNotFound, answer, caller, endpoint);
-                Assert.Equal(Owned(caller, idp, r => answered && r.App == caller.App && r.Scope == 0), answer.Strings("keys_private"));
-                Assert.Equal(Owned(caller, idp, r => answered && r.App == caller.App && r.Scope == 1), answer.Strings("keys_public"));
+                var own = Owned(caller, place, r => answered && r.App == caller.App);
+                Expect(!allowed ? ByIdpResultCode.AccessDenied : !known ? ByIdpResultCode.IdentityProviderNotFound
+                    : own.Length > 0 ? ByIdpResultCode.Success : ByIdpResultCode.SuccessNotFound, answer, caller, place, endpoint);
+                Assert.Equal(Owned(caller, place, r => answered && r.App == caller.App && r.Scope == 0), answer.Strings("keys_private"));
+                Assert.Equal(Owned(caller, place, r => answered && r.App == caller.App && r.Scope == 1), answer.Strings("keys_public"));
                 break;
             }
             case "shared-list-get":
-                await PageThroughSharedAsync(caller, idp, token, allowed, known);
+                await PageThroughSharedAsync(caller, place, token, allowed, known);
                 break;
             case "delete":
             {
                 var keys = Enumerable.Range(0, _random.Next(1, 4)).Select(_ => Pick(Keys)).Distinct().ToArray();
-                var answer = await CallAsync("delete", new { identity_provider = idp, value_keys = keys }, token);
-                var existing = keys.Select(k => _model.GetValueOrDefault((caller.User, idp, k))).Where(r => r is not null).ToArray();
-                var expected = !allowed ? ResultCode.AccessDenied : !known ? ResultCode.IdentityProviderNotFound
-                    : existing.Any(r => r!.App != caller.App) ? ResultCode.KeyAccessDenied
-                    : existing.Length == 0 ? ResultCode.SuccessNotFound : ResultCode.Success;
-                Expect(expected, answer, caller, endpoint);
-                if (expected == ResultCode.Success)
+                var answer = await CallAsync(place, "delete", new { value_keys = keys }, token);
+                var own = keys.Where(k => _model.GetValueOrDefault((caller.User, place, k)) is { } r && r.App == caller.App).ToArray();
+                var foreign = keys.Any(k => _model.GetValueOrDefault((caller.User, place, k)) is { } r && r.App != caller.App);
+                // by-idp removes all or nothing (-7 for another app's key); the others remove the caller's own and leave the rest.
+                var removes = allowed && known && (!place.ByIdp || !foreign);
+                var expected = !allowed ? (int)ByIdpResultCode.AccessDenied : !known ? (int)ByIdpResultCode.IdentityProviderNotFound
+                    : place.ByIdp && foreign ? (int)ByIdpResultCode.KeyAccessDenied
+                    : place.ByIdp ? (keys.Any(k => _model.ContainsKey((caller.User, place, k))) ? 0 : 1)
+                    : own.Length > 0 ? 0 : 1;
+                Expect(expected, answer, caller, place, endpoint);
+                if (place.Family == "by-user-id" && allowed)
                 {
-                    foreach (var key in keys)
+                    Assert.Equal(keys.Select(k => $"{k}={own.Contains(k)}"), answer.GetProperty("keys_delete_results").EnumerateArray()
+                        .Select(r => $"{r.GetProperty("value_key").GetString()}={r.GetProperty("is_deleted").GetBoolean()}"));
+                }
+                if (removes)
+                {
+                    foreach (var key in own)
                     {
-                        _model.Remove((caller.User, idp, key));
+                        _model.Remove((caller.User, place, key));
                     }
                 }
                 break;
@@ -141,50 +168,65 @@ public sealed class IsolationTests(UserDataFixture fixture) : IClassFixture<User
     }
 
     /// <summary>Pages through shared-list-get; now and then sends a cursor issued to another caller, which must be refused.</summary>
-    private async Task PageThroughSharedAsync(Caller caller, string idp, string token, bool allowed, bool known)
+    private async Task PageThroughSharedAsync(Caller caller, Place place, string token, bool allowed, bool known)
     {
         var pageSize = _random.Next(1, 4);
-        var borrowed = _cursors.Where(c => c.Key != (caller, idp)).Select(c => c.Value).FirstOrDefault();
+        // Another caller's cursor, or this caller's from another family or identity provider.
+        var borrowed = _cursors.Where(c => c.Key != (caller, place)).Select(c => c.Value).OrderBy(_ => _random.Next()).FirstOrDefault();
         if (borrowed is not null && _random.Next(3) == 0)
         {
-            var refused = await CallAsync("shared-list-get", new { identity_provider = idp, page_size = pageSize, search_id = borrowed }, token);
-            Expect(!allowed ? ResultCode.AccessDenied : !known ? ResultCode.IdentityProviderNotFound : ResultCode.InvalidParameters, refused, caller, "shared-list-get");
+            var refused = await CallAsync(place, "shared-list-get", new { page_size = pageSize, search_id = borrowed }, token);
+            Expect(!allowed ? ByIdpResultCode.AccessDenied : !known ? ByIdpResultCode.IdentityProviderNotFound : ByIdpResultCode.InvalidParameters, refused, caller, place, "shared-list-get");
             return;
         }
 
-        var expected = Owned(caller, idp, r => r.App != caller.App && r.Scope == 1);
+        var expected = Owned(caller, place, r => r.App != caller.App && r.Scope == 1);
         var listed = new List<string>();
         var searchId = "";
         for (var page = 0; ; page++)
         {
-            var answer = await CallAsync("shared-list-get", new { identity_provider = idp, page_size = pageSize, search_id = searchId }, token);
+            var answer = await CallAsync(place, "shared-list-get", new { page_size = pageSize, search_id = searchId }, token);
             if (!allowed || !known)
             {
-                Expect(!allowed ? ResultCode.AccessDenied : ResultCode.IdentityProviderNotFound, answer, caller, "shared-list-get");
+                Expect(!allowed ? ByIdpResultCode.AccessDenied : ByIdpResultCode.IdentityProviderNotFound, answer, caller, place, "shared-list-get");
                 return;
             }
-            Expect(page == 0 && expected.Length == 0 ? ResultCode.SuccessNotFound : ResultCode.Success, answer, caller, "shared-list-get");
+            Expect(page == 0 && expected.Length == 0 ? ByIdpResultCode.SuccessNotFound : ByIdpResultCode.Success, answer, caller, place, "shared-list-get");
             listed.AddRange(answer.Strings("keys_shared"));
             searchId = answer.GetProperty("next_search_id").GetString()!;
             if (searchId == "")
             {
                 break;
             }
-            _cursors[(caller, idp)] = searchId;
+            _cursors[(caller, place)] = searchId;
         }
         Assert.Equal(expected, listed);
     }
 
-    private string[] Owned(Caller caller, string idp, Func<Stored, bool> filter) =>
-        _model.Where(e => e.Key.User == caller.User && e.Key.Idp == idp && filter(e.Value))
+    private string[] Owned(Caller caller, Place place, Func<Stored, bool> filter) =>
+        _model.Where(e => e.Key.User == caller.User && e.Key.Place == place && filter(e.Value))
             .Select(e => e.Key.Key)
             .Order(StringComparer.Ordinal)
             .ToArray();
 
-    private Task<JsonElement> CallAsync(string endpoint, object body, string token) => fixture.Client.PostAsync(endpoint, body, token);
+    private Task<JsonElement> CallAsync(Place place, string endpoint, object fields, string token)
+    {
+        var body = JsonSerializer.SerializeToNode(fields)!.AsObject();
+        if (place.ByIdp)
+        {
+            body["identity_provider"] = place.Idp;
+        }
+        return fixture.Client.PostAsync($"{place.Family}/{endpoint}", body, token);
+    }
 
-    private void Expect(ResultCode expected, JsonElement answer, Caller caller, string endpoint) =>
-        Assert.True(answer.Result() == (int)expected, $"step {_step}: {caller} {endpoint} expected {(int)expected}, got {answer}");
+    private static string EmailOf(string user) => $"{user}@mail.test";
+
+    // The codes before storage (1, 0, -1 … -5) are one number in every family's table; by-idp's names them here.
+    private void Expect(ByIdpResultCode expected, JsonElement answer, Caller caller, Place place, string endpoint) =>
+        Expect((int)expected, answer, caller, place, endpoint);
+
+    private void Expect(int expected, JsonElement answer, Caller caller, Place place, string endpoint) =>
+        Assert.True(answer.Result() == expected, $"step {_step}: {caller} {place} {endpoint} expected {expected}, got {answer}");
 
     private T Pick<T>(params T[] choices) => choices[_random.Next(choices.Length)];
 }

@@ -109,8 +109,8 @@ public sealed class KeyValuePropertyTests(UserDataFixture fixture) : IClassFixtu
         var get = await Call("get", new { identity_provider = "telegram", value_keys = new[] { key.Text } }, token);
         var list = await Call("list-get", new { identity_provider = "telegram" }, token);
 
-        Assert.Equal((int)ResultCode.Success, set.Result());
-        Assert.Equal((int)ResultCode.Success, get.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, set.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, get.Result());
         var stored = Assert.Single(get.GetProperty("values").EnumerateArray());
         Assert.Equal(Encoding.UTF8.GetBytes(key.Text), Encoding.UTF8.GetBytes(stored.GetProperty("value_key").GetString()!));
         Assert.Equal(Encoding.UTF8.GetBytes(value.Text), Encoding.UTF8.GetBytes(stored.GetProperty("value_data").GetString()!));
@@ -124,7 +124,7 @@ public sealed class KeyValuePropertyTests(UserDataFixture fixture) : IClassFixtu
 
         var set = await Call("set", new { identity_provider = "telegram", value_key = key.Text, value_data = value.Text }, fixture.Authority.CreateToken(user));
 
-        Assert.Equal((int)ResultCode.KeyInvalid, set.Result());
+        Assert.Equal((int)ByIdpResultCode.KeyInvalid, set.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 
@@ -135,7 +135,7 @@ public sealed class KeyValuePropertyTests(UserDataFixture fixture) : IClassFixtu
 
         var set = await Call("set", new { identity_provider = "telegram", value_key = key.Text, value_data = value.Text }, fixture.Authority.CreateToken(user));
 
-        Assert.Equal((int)ResultCode.InvalidParameters, set.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, set.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 }

@@ -23,7 +23,7 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
     {
         var answer = await ListGet(_authority.CreateToken(UserDataFixture.NewUser()));
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
         Assert.Empty(answer.Strings("keys_private"));
         Assert.Empty(answer.Strings("keys_public"));
     }
@@ -42,7 +42,7 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
 
         var answer = await _client.PostAsync("list-get", new { request_id = 3, identity_provider = "telegram" }, app1);
 
-        Assert.Equal((int)ResultCode.Success, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, answer.Result());
         Assert.Equal(3, answer.GetProperty("request_id").GetInt64());
         Assert.Equal(["a-private", "b-private"], answer.Strings("keys_private"));
         Assert.Equal(["c-public"], answer.Strings("keys_public"));
@@ -57,7 +57,7 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
 
         var answer = await SharedListGet(_authority.CreateToken(user, "app-1"));
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
         Assert.Empty(answer.Strings("keys_shared"));
         Assert.Equal("", answer.GetProperty("next_search_id").GetString());
     }
@@ -162,10 +162,10 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
         Assert.Equal(0, (await SharedListGet(_authority.CreateToken(alice, "app-1"), real, 1)).Result());
         foreach (var forged in new[] { "nonsense", "AQ", tampered, Convert.ToBase64String("\u0001abcdefghijklmnopqrstuvwxyz"u8) })
         {
-            Assert.Equal((int)ResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(alice, "app-1"), forged, 1)).Result());
+            Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(alice, "app-1"), forged, 1)).Result());
         }
-        Assert.Equal((int)ResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(UserDataFixture.NewUser(), "app-1"), real, 1)).Result());
-        Assert.Equal((int)ResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(alice, "app-3"), real, 1)).Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(UserDataFixture.NewUser(), "app-1"), real, 1)).Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, (await SharedListGet(_authority.CreateToken(alice, "app-3"), real, 1)).Result());
     }
 
     [Theory]
@@ -179,7 +179,7 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
     {
         var answer = await _client.PostRawAsync("shared-list-get", $$"""{"identity_provider":"telegram","page_size":{{pageSize}}}""", _authority.CreateToken());
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Empty(answer.Strings("keys_shared"));
         Assert.Equal("", answer.GetProperty("next_search_id").GetString());
     }
@@ -189,6 +189,6 @@ public sealed class ListTests(UserDataFixture fixture) : IClassFixture<UserDataF
     {
         var answer = await SharedListGet(_authority.CreateToken(UserDataFixture.NewUser()), pageSize: 1000);
 
-        Assert.Equal((int)ResultCode.SuccessNotFound, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.SuccessNotFound, answer.Result());
     }
 }

@@ -60,8 +60,8 @@ public sealed class QueryPlanTests(UserDataFixture fixture) : IClassFixture<User
         // A batch of two gets: the heavy user's two keys, and a light user's key for another client app.
         var users = $"{{{heavyUser},{heavyUser},plan-user-9}}";
         await using var explain = dataSource.CreateCommand($"""
-            PREPARE get_plan(int[], text[], text[], text[], text[]) AS {GetBatcher.BatchSql};
-            EXPLAIN (VERBOSE) EXECUTE get_plan('{"{0,0,1}"}', '{users}', '{"{telegram,telegram,telegram}"}', '{"{key-7,key-4000,key-2}"}', '{"{app-1,app-1,app-2}"}');
+            PREPARE get_plan(int[], text[], smallint[], text[], text[], text[]) AS {GetBatcher.BatchSql};
+            EXPLAIN (VERBOSE) EXECUTE get_plan('{"{0,0,1}"}', '{users}', '{"{0,0,0}"}', '{"{telegram,telegram,telegram}"}', '{"{key-7,key-4000,key-2}"}', '{"{app-1,app-1,app-2}"}');
             """);
         var plan = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync())

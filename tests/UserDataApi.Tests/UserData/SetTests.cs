@@ -27,7 +27,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Set(token, "color", "blue");
 
-        Assert.Equal((int)ResultCode.Success, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.Success, answer.Result());
         Assert.Equal(["result"], answer.EnumerateObject().Select(p => p.Name));
         Assert.Equal("blue", ValueOf(await Get(token, "color")));
     }
@@ -76,7 +76,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Set(_authority.CreateToken(user, "app-2"), "k", "hijacked", scope: 1);
 
-        Assert.Equal((int)ResultCode.KeyAccessDenied, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.KeyAccessDenied, answer.Result());
         Assert.Equal("original", ValueOf(await Get(owner, "k")));
         Assert.Equal(1, (await Get(_authority.CreateToken(user, "app-2"), "k")).Result());
     }
@@ -92,7 +92,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Set(_authority.CreateToken(user), key, "v");
 
-        Assert.Equal((int)ResultCode.KeyInvalid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.KeyInvalid, answer.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 
@@ -103,7 +103,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await _client.PostRawAsync("set", """{"identity_provider":"telegram","value_key":"lone\ud800","value_data":"v"}""", _authority.CreateToken(user));
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 
@@ -116,7 +116,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         Assert.Equal(0, (await Set(token, ascii, "a")).Result());
         Assert.Equal(0, (await Set(token, emoji, "e")).Result());
-        Assert.Equal((int)ResultCode.KeyInvalid, (await Set(token, emoji + "😀", "e")).Result());
+        Assert.Equal((int)ByIdpResultCode.KeyInvalid, (await Set(token, emoji + "😀", "e")).Result());
     }
 
     public static TheoryData<string> UnicodeValues =>
@@ -151,7 +151,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await Set(_authority.CreateToken(user), "k", new string('x', 65537));
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 
@@ -180,7 +180,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answer = await _client.PostRawAsync("set", body, _authority.CreateToken(user));
 
-        Assert.Equal((int)ResultCode.InvalidParameters, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.InvalidParameters, answer.Result());
         Assert.Equal(0, await fixture.CountRecordsAsync(user));
     }
 
@@ -189,7 +189,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
     {
         var answer = await Set(_authority.CreateToken(scopes: "email user-data-get"), "k", "v");
 
-        Assert.Equal((int)ResultCode.AccessDenied, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.AccessDenied, answer.Result());
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public sealed class SetTests(UserDataFixture fixture) : IClassFixture<UserDataFi
 
         var answers = await Task.WhenAll(values.Select(v => Set(token, "contended", v)));
 
-        Assert.All(answers, a => Assert.Equal((int)ResultCode.Success, a.Result()));
+        Assert.All(answers, a => Assert.Equal((int)ByIdpResultCode.Success, a.Result()));
         Assert.Equal(1, await fixture.CountRecordsAsync(user));
         Assert.Contains(ValueOf(await Get(token, "contended")), values);
     }

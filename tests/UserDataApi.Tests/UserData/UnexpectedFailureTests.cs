@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using UserDataApi.Auth;
+using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
 
@@ -26,10 +27,11 @@ public sealed class UnexpectedFailureTests(UserDataFixture fixture) : IClassFixt
         http.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("""{"request_id":9,"identity_provider":"telegram","value_keys":["k"]}"""));
         var pipeline = scope.ServiceProvider.GetRequiredService<UserDataPipeline>();
 
-        var answer = await pipeline.RunAsync<GetRequest, GetResponse>(http, UserDataJsonContext.Default.GetRequest, ScopeSet.Parse("user-data-get"),
-            (_, _, _) => throw new InvalidOperationException("a fault of ours"));
+        var answer = await pipeline.RunAsync<ByIdpGetRequest, GetResponse<ByIdpResultCode>, ByIdpResultCode>(
+            http, UserDataFamily.ByIdentityProvider, UserDataJsonContext.Default.ByIdpGetRequest, ScopeSet.Parse("user-data-get"),
+            (_, _, _, _) => throw new InvalidOperationException("a fault of ours"));
 
-        Assert.Equal(ResultCode.ServiceTemporarilyNotValid, answer.Result);
+        Assert.Equal(ByIdpResultCode.ServiceTemporarilyNotValid, answer.Result);
         Assert.Equal(9, answer.RequestId);
         Assert.NotNull(answer.Values);
         Assert.Empty(answer.Values);
@@ -57,7 +59,7 @@ public sealed class UnexpectedFailureTests(UserDataFixture fixture) : IClassFixt
 
         var answer = await client.PostAsync("list-get", new { request_id = 11, identity_provider = "telegram" }, fixture.Authority.CreateToken(UserDataFixture.NewUser()));
 
-        Assert.Equal((int)ResultCode.ServiceTemporarilyNotValid, answer.Result());
+        Assert.Equal((int)ByIdpResultCode.ServiceTemporarilyNotValid, answer.Result());
         Assert.Equal(11, answer.GetProperty("request_id").GetInt64());
         Assert.Empty(answer.GetProperty("keys_private").EnumerateArray());
         Assert.Empty(answer.GetProperty("keys_public").EnumerateArray());

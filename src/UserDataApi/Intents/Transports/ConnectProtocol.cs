@@ -19,6 +19,7 @@ public static class ConnectProtocol
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapPost($"/{UserServiceMethods.ServiceName}/{{method}}", HandleAsync)
             .WithMetadata(ConnectEndpoint.Instance)
+            .AllowBrowserCallers()
             .WithErrorAnswer(new ConnectErrorAnswer())
             .ExcludeFromDescription();
 

@@ -15,7 +15,7 @@ public static class RestGateway
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var intents = app.MapGroup("/v2/idp_intents").WithTags(RpcTransportsDocument.IntentsTag)
+        var intents = app.MapGroup("/v2/idp_intents").WithTags(RpcTransportsDocument.IntentsTag).AllowBrowserCallers()
             .AddEndpointFilter<IntentGateFilter>().WithErrorAnswer(IntentErrorAnswer.Instance);
         intents.MapPost("", StartAsync)
             .WithName("StartIdentityProviderIntent")
@@ -32,7 +32,7 @@ public static class RestGateway
                              + "Errors: 400 not succeeded or expired; 401; 403 wrong or missing token, unknown intent, another client app, or scope missing; 429.")
             .Documented<RetrieveIdentityProviderIntentRequest, RetrieveIdentityProviderIntentResponse>();
 
-        var links = app.MapGroup("/v2/users/{userId}/links").WithTags(RpcTransportsDocument.LinksTag)
+        var links = app.MapGroup("/v2/users/{userId}/links").WithTags(RpcTransportsDocument.LinksTag).AllowBrowserCallers()
             .AddEndpointFilter<IntentGateFilter>().WithErrorAnswer(IntentErrorAnswer.Instance);
         links.MapPost("", AddLinkAsync).WithName("AddIDPLink").WithSummary("Link a provider account to a user")
             .WithDescription(LinksOwner + " Errors: 400 missing idpId/userId, 401, 403, 404 unknown idpId, 409 the provider account is already linked, 429.")

@@ -242,6 +242,10 @@ namespace UserDataApi.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<short>("Family")
+                        .HasColumnType("smallint")
+                        .HasColumnName("family");
+
                     b.Property<string>("IdentityProvider")
                         .IsRequired()
                         .HasColumnType("text")
@@ -269,11 +273,14 @@ namespace UserDataApi.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("UserId", "IdentityProvider", "Key")
+                    b.HasIndex("UserId", "Family", "IdentityProvider", "Key")
                         .IsUnique()
-                        .HasDatabaseName("ux_user_data_records_user_idp_key");
+                        .HasDatabaseName("ux_user_data_records_user_family_idp_key");
 
-                    b.ToTable("user_data_records", (string)null);
+                    b.ToTable("user_data_records", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_user_data_records_family", "(family = 0 AND identity_provider <> '') OR (family IN (1, 2) AND identity_provider = '')");
+                        });
                 });
 #pragma warning restore 612, 618
         }
