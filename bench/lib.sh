@@ -68,7 +68,7 @@ sampler_pid=$!
 peak_rss_kb() { awk 'BEGIN { peak = 0 } $2 > peak { peak = $2 } END { print peak }' "$rss_file"; }
 
 seed() {
-  log "seeding $(( $1 * 20 )) rows ($1 users)"
+  log "seeding $(( $1 * 30 )) rows ($1 users)"
   psql_run -v users="$1" -f bench/seed.sql
 }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using UserDataApi.IdentityProviders;
 using Npgsql;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.Hosting;
 
@@ -17,8 +18,9 @@ public static class HealthEndpoints
 
     public static WebApplicationBuilder AddHealthEndpoints(this WebApplicationBuilder builder)
     {
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseReachable>("database", tags: [ReadinessTag], timeout: TimeSpan.FromSeconds(5))
+            .AddCheck<DatabaseReachable>("database", tags: [ReadinessTag])
             .AddCheck<CatalogLoaded>("identity-provider-catalog", tags: [ReadinessTag]);
         return builder;
     }
@@ -37,18 +39,24 @@ public static class HealthEndpoints
             checks = report.Entries.ToDictionary(entry => entry.Key, entry => entry.Value.Status.ToString()),
         });
 
-    /// <summary>One round trip on the server's own pool (EF Core's CanConnect would open a fresh, unpooled connection per probe).</summary>
-    private sealed class DatabaseReachable(NpgsqlDataSource dataSource) : IHealthCheck
+    /// <summary>
+    /// One round trip on the server's own pool (EF Core's CanConnect would open a fresh, unpooled connection per probe),
+    /// within the storage deadline, as every request's storage work.
+    /// </summary>
+    private sealed class DatabaseReachable(NpgsqlDataSource dataSource, StorageDeadline deadline, IHttpContextAccessor http) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             try
             {
-                await using var command = dataSource.CreateCommand("SELECT 1");
-                await command.ExecuteScalarAsync(cancellationToken);
+                await deadline.RunAsync(http.HttpContext!, async storage =>
+                {
+                    await using var command = dataSource.CreateCommand("SELECT 1");
+                    return await command.ExecuteScalarAsync(storage);
+                });
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException or OperationCanceledException)
             {
                 return HealthCheckResult.Unhealthy("PostgreSQL is not reachable.");
             }

@@ -90,7 +90,8 @@ public static class IntentEndpoints
         var callback = new CallbackParameters(
             parameters.GetValueOrDefault("state"), parameters.GetValueOrDefault("code"),
             parameters.GetValueOrDefault("error"), parameters.GetValueOrDefault("error_description"));
-        var outcome = await flow.CompleteAsync(callback, methods.CallbackUrl(http), http.RequestAborted);
+        var outcome = await http.RequestServices.GetRequiredService<StorageDeadline>()
+            .RunAsync(http, storage => flow.CompleteAsync(callback, methods.CallbackUrl(http), storage), methods.ProviderTime);
         return outcome.Error is { } error ? error.ToRest() : TypedResults.Redirect(outcome.Value!);
     }
 }

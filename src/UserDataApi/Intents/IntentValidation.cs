@@ -50,6 +50,24 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentit
             .When(r => r.ContentCase == StartIdentityProviderIntentRequest.ContentOneofCase.Ldap);
     }
 
+    /// <summary>
+    /// The form a success or failure URL is stored and redirected to: absolute http(s), without credentials, escaped to
+    /// printable ASCII (an IDN host in punycode), so that it always makes a valid <c>Location</c> header. Null when the
+    /// text holds a control character (which URL parsing would silently drop) or has no such form.
+    /// </summary>
+    public static string? Canonical(string url)
+    {
+        if (url.Any(char.IsControl) || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0 || uri.IsUnc)
+        {
+            return null;
+        }
+        var text = uri.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)
+            .Replace(uri.Host, uri.HostNameType == UriHostNameType.Dns ? uri.IdnHost : uri.Host, StringComparison.Ordinal)
+                   + uri.GetComponents(UriComponents.PathAndQuery | UriComponents.Fragment, UriFormat.UriEscaped);
+        return text.All(c => c > ' ' && c < '\x7f') && Uri.TryCreate(text, UriKind.Absolute, out _) ? text : null;
+    }
+
     /// <summary>No open redirects: an absolute http(s) URL, without credentials or control characters, of a configured origin.</summary>
     private static void Redirect(string url, string field, IntentsOptions settings, IHostEnvironment environment, ValidationContext<StartIdentityProviderIntentRequest> context)
     {
@@ -69,7 +87,11 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentit
         {
             return $"{field} must be at most {MaxRedirectUrlLength} characters";
         }
-        if (!StoredText.IsStorable(url) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
+        if (url.Any(char.IsControl))
+        {
+            return $"{field} must not hold control characters";
+        }
+        if (Canonical(url) is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             return $"{field} must be an absolute http(s) URL";
         }

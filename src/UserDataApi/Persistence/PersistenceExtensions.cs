@@ -24,6 +24,7 @@ public static class PersistenceExtensions
         builder.Services.AddSingleton(_ => BuildDataSource(connectionString, Environment.GetEnvironmentVariable("PGOPTIONS")));
         builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
+        builder.Services.AddSingleton(_ => new StorageDeadline(StorageDeadline.Of(connectionString)));
         return builder;
     }
 
@@ -48,6 +49,10 @@ public static class PersistenceExtensions
         {
             settings.Multiplexing = true;
         }
+        // The command timeout is this server's storage deadline (StorageDeadline), which it enforces itself. Npgsql's
+        // own enforcement cancels synchronously, on the thread pool, and with a database that hangs each cancel request
+        // blocks a thread for seconds: enough of them starve the pool, and every deadline fires late.
+        settings.CommandTimeout = 0;
         // Every statement here looks rows up by index keys, so a generic plan is as good as a custom one;
         // PostgreSQL would otherwise plan the get's key array anew on each call, its largest cost per get.
         // A startup option, so that the session reset of a pooled connection keeps it.

@@ -52,17 +52,16 @@ public sealed class GetBatcher : IAsyncDisposable
     private long batches;
     private long lookups;
 
-    public GetBatcher(NpgsqlDataSource dataSource) : this(dataSource, DefaultBatchesInFlight)
+    public GetBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
     {
     }
 
-    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets)
+    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets, TimeSpan? timeout = null)
     {
         this.maxQueuedGets = maxQueuedGets;
         this.dataSource = dataSource;
-        // Under multiplexing Npgsql may not enforce the command timeout on its own, so the batch does.
-        var commandTimeout = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).CommandTimeout;
-        timeout = commandTimeout > 0 ? TimeSpan.FromSeconds(commandTimeout) : Timeout.InfiniteTimeSpan;
+        // The storage deadline: Npgsql does not enforce a command timeout here (see PersistenceExtensions), the batch does.
+        this.timeout = timeout ?? Timeout.InfiniteTimeSpan;
         this.maxBatchesInFlight = maxBatchesInFlight;
         inFlight = new SemaphoreSlim(maxBatchesInFlight);
         loop = Task.Run(RunAsync);
@@ -139,11 +138,12 @@ public sealed class GetBatcher : IAsyncDisposable
         var left = timeout == Timeout.InfiniteTimeSpan
             ? Timeout.InfiniteTimeSpan
             : TimeSpan.FromMilliseconds(Math.Max(1, batch.Min(lookup => lookup.Deadline) - Environment.TickCount64));
-        using var deadline = new CancellationTokenSource(left);
-        var query = QueryAsync(batch, pairs, deadline.Token);
+        var cancellation = new CancellationTokenSource();
+        var query = QueryAsync(batch, pairs, cancellation.Token);
         try
         {
             var found = await query.WaitAsync(left);
+            cancellation.Dispose();
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Found.TrySetResult(found[i]);
@@ -151,6 +151,7 @@ public sealed class GetBatcher : IAsyncDisposable
         }
         catch (Exception exception)
         {
+            StorageDeadline.CancelAside(cancellation);
             // A query past its deadline may still end later: its outcome is nobody's any more.
             _ = query.ContinueWith(static q => q.Exception, TaskContinuationOptions.OnlyOnFaulted);
             foreach (var lookup in batch)

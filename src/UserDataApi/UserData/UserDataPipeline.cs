@@ -15,7 +15,8 @@ namespace UserDataApi.UserData;
 /// then the endpoint's own storage work, where an unreachable database answers -4. Each answer takes its code from
 /// the sub-family's own table (its <c>TCode</c>).
 /// </summary>
-public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalog catalog, UserDataMetrics metrics, ILogger<UserDataPipeline> logger)
+public sealed class UserDataPipeline(
+    TokenChecker tokens, IdentityProviderCatalog catalog, StorageDeadline deadline, UserDataMetrics metrics, ILogger<UserDataPipeline> logger)
 {
     public async Task<TResponse> RunAsync<TRequest, TResponse, TCode>(
         HttpContext http,
@@ -51,7 +52,7 @@ public sealed class UserDataPipeline(TokenChecker tokens, IdentityProviderCatalo
             var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken, whenEmpty);
             requestId = request?.RequestId;
             var (refusal, caller) = await CheckAsync<TRequest, TResponse, TCode>(http, family, request, requiredScopes);
-            return refusal ?? await work(Filing.Of(family, caller!, request!), request!, caller!, cancellationToken);
+            return refusal ?? await deadline.RunAsync(http, storage => work(Filing.Of(family, caller!, request!), request!, caller!, storage));
         }
         catch (GetQueueFullException)
         {

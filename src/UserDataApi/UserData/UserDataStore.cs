@@ -13,17 +13,24 @@ namespace UserDataApi.UserData;
 /// are prepared once per connection and no query translation runs per request. Answers are outcomes; each
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
-public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, IOptions<UserDataOptions> options)
+public sealed class UserDataStore(
+    UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, StorageDeadline deadline, IOptions<UserDataOptions> options)
 {
-    // The conflict branch only updates a row the caller's client app owns, so no row comes back
-    // exactly when the key belongs to another client app.
+    // The conflict branch only updates a row the caller's client app owns, so nothing is written exactly when
+    // the key belongs to another client app. The write happens only while its caller still waits ($8, the
+    // storage deadline): a set sent to a database that hung, and given up on with -4, must not land when the
+    // database wakes up. The first column says whether it was in time (false only with the database's clock
+    // ahead of this server's by about the deadline: answered -4 too, never -7).
     private const string UpsertSql = """
-        INSERT INTO user_data_records AS r (user_id, family, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now())
-        ON CONFLICT (user_id, family, identity_provider, value_key) DO UPDATE
-           SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
-         WHERE r.client_app_id = EXCLUDED.client_app_id
-        RETURNING 1
+        WITH in_time AS (SELECT clock_timestamp() < $8 AS ok),
+        written AS (
+            INSERT INTO user_data_records AS r (user_id, family, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, now(), now() FROM in_time WHERE ok
+            ON CONFLICT (user_id, family, identity_provider, value_key) DO UPDATE
+               SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
+             WHERE r.client_app_id = EXCLUDED.client_app_id
+            RETURNING 1)
+        SELECT ok, EXISTS (SELECT 1 FROM written) FROM in_time
         """;
 
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it.</summary>
@@ -42,9 +49,14 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueData });
         command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)(request.AccessScope ?? (int)AccessScope.Public) });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
-        var written = await command.ExecuteScalarAsync(cancellationToken);
-
-        return written is not null ? SetOutcome.Stored : SetOutcome.KeyAccessDenied;
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.UtcNow + deadline.Timeout });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        if (!reader.GetBoolean(0))
+        {
+            throw new StorageTimeoutException(deadline.Timeout);
+        }
+        return reader.GetBoolean(1) ? SetOutcome.Stored : SetOutcome.KeyAccessDenied;
     }
 
     /// <summary>The caller's own records and other client apps' public ones, in the order the keys were asked for, each key once.</summary>
@@ -127,7 +139,7 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
             foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> {caller.ClientAppId}),
             removed AS (
                 DELETE FROM user_data_records r USING listed
-                 WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys)
+                 WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND clock_timestamp() < {Deadline()}
                 RETURNING 1)
             SELECT (SELECT count(*) FROM listed)::int AS "Listed",
                    (SELECT count(*) FROM foreign_keys)::int AS "Foreign"
@@ -146,11 +158,14 @@ public sealed class UserDataStore(UserDataDbContext db, NpgsqlDataSource dataSou
         var removed = await db.Database.SqlQuery<string>($"""
             DELETE FROM user_data_records
              WHERE user_id = {filing.UserId} AND family = {(short)filing.Family} AND identity_provider = {filing.IdentityProvider}
-               AND value_key = ANY({keys}::text[]) AND client_app_id = {caller.ClientAppId}
+               AND value_key = ANY({keys}::text[]) AND client_app_id = {caller.ClientAppId} AND clock_timestamp() < {Deadline()}
             RETURNING value_key AS "Value"
             """).ToListAsync(cancellationToken);
         return removed.ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="UpsertSql"/>).</summary>
+    private DateTime Deadline() => DateTime.UtcNow + deadline.Timeout;
 
     /// <summary>Distinct, in one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).</summary>
     private static string[] DeletionOrder(IReadOnlyList<string> keys) => keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();

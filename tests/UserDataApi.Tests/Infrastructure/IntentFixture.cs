@@ -95,10 +95,10 @@ public sealed class IntentFixture : IAsyncLifetime
     /// <summary>A client for the login UI, which may manage every user's links.</summary>
     public HttpClient LoginUiClientFor(ApiFactory instance) => ClientFor(instance, LoginUiScopes, userId: "login-ui-service", clientApp: "login-ui");
 
-    public async Task<(string State, Uri AuthUrl)> StartIntentAsync(ApiFactory instance, string idpId = OidcProvider)
+    public async Task<(string State, Uri AuthUrl)> StartIntentAsync(
+        ApiFactory instance, string idpId = OidcProvider, string successUrl = SuccessUrl, string failureUrl = FailureUrl)
     {
-        using var response = await ClientFor(instance).PostAsJsonAsync("/v2/idp_intents",
-            new { idpId, urls = new { successUrl = SuccessUrl, failureUrl = FailureUrl } });
+        using var response = await ClientFor(instance).PostAsJsonAsync("/v2/idp_intents", new { idpId, urls = new { successUrl, failureUrl } });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         var authUrl = new Uri(JsonDocument.Parse(body).RootElement.GetProperty("authUrl").GetString()!);

@@ -40,8 +40,20 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     /// <summary>Stops the cluster as an operator would (fast shutdown: sessions are ended, open transactions roll back).</summary>
     public Task StopAsync() => RunScriptAsync("stop_local_postgres \"$1\"", _dataDirectory);
 
+    /// <summary>
+    /// Freezes the cluster as a stuck volume or a paused VM would: SIGSTOP to the postmaster and every backend, so that
+    /// connections stay open and nothing answers. <see cref="ContinueAsync"/> lets it run on.
+    /// </summary>
+    public Task FreezeAsync() => SignalAllAsync("STOP");
+
+    public Task ContinueAsync() => SignalAllAsync("CONT");
+
+    private Task SignalAllAsync(string signal) => RunScriptAsync(
+        "pid=$(head -n 1 \"$1/postmaster.pid\") && kill -\"$2\" \"$pid\" && pkill -\"$2\" -P \"$pid\"; true", _dataDirectory, signal);
+
     public async ValueTask DisposeAsync()
     {
+        await ContinueAsync();
         await StopAsync();
         Directory.Delete(_dataDirectory, recursive: true);
     }

@@ -116,6 +116,13 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example.evil.example/no"}}""",
         """{"idpId":"test-oidc","urls":{"successUrl":"https://user@login.example/ok","failureUrl":"https://login.example/no"}}""",
         """{"idpId":5,"urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example/no"}}""",
+        // Control characters, which URL parsing would drop and a Location header cannot carry: CR, LF, NUL, tab, DEL, C1.
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok\r\nSet-Cookie: a=b","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example/no\nx"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/o\u0000k","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example/\tno"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok\u007f","failureUrl":"https://login.example/no"}}""",
+        """{"idpId":"test-oidc","urls":{"successUrl":"https://login.example/ok","failureUrl":"https://login.example/no\u0085"}}""",
     ];
 
     [Theory]

@@ -387,4 +387,32 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
 
     private static StringContent JsonContent(object body) =>
         new(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+
+    public static TheoryData<string> AcceptedUrlForms => new(
+        IntentFixture.AllowedOrigin + "/idp/ok",
+        IntentFixture.AllowedOrigin + "/idp/ok?a=1&b=two words&c=",
+        IntentFixture.AllowedOrigin + "/idp/ok#after-the-login",
+        IntentFixture.AllowedOrigin + "/ünïcödé/ok?q=ß&emoji=😀",
+        IntentFixture.AllowedOrigin + "/a%2Fb/ok?x=%41%zz",
+        IntentFixture.AllowedOrigin + ":443/idp/ok?",
+        "HTTPS://LOGIN.EXAMPLE/Idp/Ok");
+
+    [Theory]
+    [MemberData(nameof(AcceptedUrlForms))]
+    public async Task Every_url_form_start_accepts_is_redirected_to_by_the_callback_on_success_and_on_failure(string url)
+    {
+        var (_, authUrl) = await fixture.StartIntentAsync(fixture.First, successUrl: url, failureUrl: url);
+        var callback = await fixture.SignInAtProviderAsync(authUrl, TestIdentityProvider.Alice);
+
+        var success = await fixture.DeliverCallbackAsync(fixture.First, callback);
+        var replayed = await fixture.DeliverCallbackAsync(fixture.First, callback);
+
+        foreach (var (landing, parameter) in new[] { (success, "id"), (replayed, "error") })
+        {
+            Assert.True(landing.IsAbsoluteUri, landing.ToString());
+            Assert.Equal("login.example", landing.Host);
+            Assert.All(landing.OriginalString, c => Assert.InRange(c, '!', '~'));
+            Assert.True(QueryOf(landing).ContainsKey(parameter), landing.ToString());
+        }
+    }
 }

@@ -47,6 +47,27 @@ public sealed class ZitadelClientTests(ZitadelClientFixture fixture)
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task A_control_character_in_either_url_is_an_invalid_argument(string transport)
+    {
+        foreach (var character in new[] { '\r', '\n', '\0', '\t', '\x7f' })
+        {
+            foreach (var field in new[] { "successUrl", "failureUrl" })
+            {
+                var url = IntentFixture.AllowedOrigin + "/idp/ok" + character + "Set-Cookie: a=b";
+                var urls = field == "successUrl"
+                    ? new { successUrl = url, failureUrl = IntentFixture.FailureUrl }
+                    : new { successUrl = IntentFixture.SuccessUrl, failureUrl = url };
+
+                var answer = await fixture.CallAsync(transport, "startIdentityProviderIntent", new { idpId = IntentFixture.OidcProvider, urls }, fixture.Token());
+
+                Assert.True(answer.Error?.Code == "invalid_argument", $"{field} with U+{(int)character:X4}: {answer.Error}");
+                Assert.Contains($"urls.{field}", answer.Error!.Message);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task A_full_login_retrieves_what_zitadel_s_add_human_user_accepts(string transport)
     {
         var user = TestIdentityProvider.Alice;

@@ -111,7 +111,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var asks = Asks(stored);
         // Multiplexing, as the server's own data source, with a one-second command timeout.
         await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=1", null);
-        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1);
+        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1, timeout: TimeSpan.FromSeconds(1));
         await Find(batcher, asks[0]).WaitAsync(Patience);
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
 
@@ -209,7 +209,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
     public async Task A_get_queued_behind_hung_batches_fails_once_it_has_waited_the_command_timeout()
     {
         await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=2", null);
-        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1);
+        await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1, timeout: TimeSpan.FromSeconds(2));
         await Find(batcher, new Ask("warm-up", "telegram", ["k"], "app-1")).WaitAsync(Patience);
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
 

@@ -3,6 +3,7 @@ using Google.Protobuf.Reflection;
 using Microsoft.Extensions.Options;
 using UserDataApi.Auth;
 using UserDataApi.Intents.Rpc.User;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents.Transports;
 
@@ -14,7 +15,7 @@ public sealed record UnaryMethod(MessageDescriptor RequestType, Func<UserService
 /// implementation that the REST gateway, gRPC, gRPC-Web and Connect all call once they know the caller
 /// (<see cref="IntentGate"/>) and have the request: each transport only carries messages and errors.
 /// </summary>
-public sealed class UserServiceMethods(IntentFlow flow, IntentLinks links, IOptions<IntentsOptions> options)
+public sealed class UserServiceMethods(IntentFlow flow, IntentLinks links, StorageDeadline deadline, IOptions<IntentsOptions> options)
 {
     public const string ServiceName = "zitadel.user.v2.UserService";
 
@@ -28,19 +29,25 @@ public sealed class UserServiceMethods(IntentFlow flow, IntentLinks links, IOpti
     };
 
     public Task<IntentOutcome<StartIdentityProviderIntentResponse>> StartAsync(Caller caller, StartIdentityProviderIntentRequest request, HttpContext http) =>
-        flow.StartAsync(caller, request, CallbackUrl(http), http.RequestAborted);
+        deadline.RunAsync(http, storage => flow.StartAsync(caller, request, CallbackUrl(http), storage), ProviderTime);
 
     public Task<IntentOutcome<RetrieveIdentityProviderIntentResponse>> RetrieveAsync(Caller caller, RetrieveIdentityProviderIntentRequest request, HttpContext http) =>
-        flow.RetrieveAsync(caller, request, http.RequestAborted);
+        deadline.RunAsync(http, storage => flow.RetrieveAsync(caller, request, storage));
 
     public Task<IntentOutcome<AddIDPLinkResponse>> AddLinkAsync(Caller caller, AddIDPLinkRequest request, HttpContext http) =>
-        links.AddAsync(caller, request, http.RequestAborted);
+        deadline.RunAsync(http, storage => links.AddAsync(caller, request, storage));
 
     public Task<IntentOutcome<ListIDPLinksResponse>> ListLinksAsync(Caller caller, ListIDPLinksRequest request, HttpContext http) =>
-        links.ListAsync(caller, request, http.RequestAborted);
+        deadline.RunAsync(http, storage => links.ListAsync(caller, request, storage));
 
     public Task<IntentOutcome<RemoveIDPLinkResponse>> RemoveLinkAsync(Caller caller, RemoveIDPLinkRequest request, HttpContext http) =>
-        links.RemoveAsync(caller, request, http.RequestAborted);
+        deadline.RunAsync(http, storage => links.RemoveAsync(caller, request, storage));
+
+    /// <summary>
+    /// What a call that talks to a provider may take beyond the storage deadline: up to three provider calls (discovery,
+    /// token, user info), each within the slowest provider's <c>TimeoutSeconds</c> (an LDAP sign-in takes one such span).
+    /// </summary>
+    public TimeSpan ProviderTime => TimeSpan.FromSeconds(3 * options.Value.Providers.Values.Select(p => p.TimeoutSeconds).DefaultIfEmpty(0).Max());
 
     /// <summary><c>{Intents:PublicBaseUrl}/idps/callback</c>; in Development without it, this request's own address.</summary>
     public string CallbackUrl(HttpContext http)
