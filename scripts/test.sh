@@ -27,16 +27,29 @@ if [ -z "${CHROMIUM:-}" ] && ! [ -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-# The LDAP tests run a throwaway OpenLDAP server (Debian's slapd; the installed package's own service is not used).
-if ! [ -x /usr/sbin/slapd ]; then
-  echo "Installing slapd for the LDAP tests"
-  no_services=""
+# install_without_service PKG: installs a Debian package whose tests run their own instance, keeping the package
+# from starting its system-wide service (slapd on port 389, haproxy on 80) while it installs.
+install_without_service() {
+  local no_services=""
   if [ ! -e /usr/sbin/policy-rc.d ] && [ "$(id -u)" -eq 0 ]; then
-    # Keep the package from starting a system-wide slapd on port 389 while it installs.
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && no_services=yes
   fi
-  apt_install slapd
+  apt_install "$1"
+  local rc=$?
   [ -z "$no_services" ] || rm -f /usr/sbin/policy-rc.d
+  return $rc
+}
+
+# The LDAP tests run a throwaway OpenLDAP server (Debian's slapd).
+if ! [ -x /usr/sbin/slapd ]; then
+  echo "Installing slapd for the LDAP tests"
+  install_without_service slapd
+fi
+
+# The load-balancer test runs deploy/haproxy's configuration with Debian's HAProxy.
+if ! [ -x /usr/sbin/haproxy ]; then
+  echo "Installing haproxy for the load-balancer test"
+  install_without_service haproxy
 fi
 
 # ZITADEL's own npm clients drive the gRPC, gRPC-Web and Connect tests, exactly as their lock file pins them.

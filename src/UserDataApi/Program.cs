@@ -17,6 +17,7 @@ builder.AddIdentityProviderCatalog();
 builder.AddUserData();
 builder.AddIntents();
 builder.AddHealthEndpoints();
+builder.AddGracefulShutdown();
 builder.AddApiDocumentation();
 
 var app = builder.Build();

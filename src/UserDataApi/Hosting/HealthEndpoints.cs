@@ -14,7 +14,7 @@ namespace UserDataApi.Hosting;
 public static class HealthEndpoints
 {
     public const string BasePath = "/health";
-    private const string ReadinessTag = "ready";
+    public const string ReadinessTag = "ready";
 
     public static WebApplicationBuilder AddHealthEndpoints(this WebApplicationBuilder builder)
     {

@@ -38,6 +38,8 @@ public sealed class StartupSettingsTests
     [InlineData("Cors__AllowedOrigins", "https://app.example/login", "Cors:AllowedOrigins")]
     [InlineData("Cors__AllowedOrigins", "https://app.example ftp://files.example", "Cors:AllowedOrigins")]
     [InlineData("Cors__AllowedOrigins__0", "app.example", "Cors:AllowedOrigins")]
+    [InlineData("Shutdown__DrainSeconds", "-1", "Shutdown:DrainSeconds")]
+    [InlineData("Shutdown__TimeoutSeconds", "0", "Shutdown:TimeoutSeconds")]
     public async Task Invalid_setting_stops_start_up_with_one_line_naming_it(string variable, string value, string key)
     {
         var (exitCode, errors) = await RunServerAsync(("ConnectionStrings__UserData", "Host=127.0.0.1;Port=1"), (variable, value));

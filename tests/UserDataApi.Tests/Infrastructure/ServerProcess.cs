@@ -41,6 +41,23 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return new ServerProcess(WithVariables(start, environment));
     }
 
+    /// <summary>The same, listening on <paramref name="url"/> (a load balancer's configuration names the address beforehand).</summary>
+    public static ServerProcess StartBuiltAt(string url, params (string Name, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserDataApi.dll"), "--urls", url])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return new ServerProcess(WithVariables(start, environment));
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops a container.</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+
+    /// <summary>SIGKILL: the instance is gone at once, requests in flight and all.</summary>
+    public void KillNow() => _process.Kill();
+
     /// <summary>A port of 127.0.0.1 that nothing listens on just now, for a listener whose address a test must know beforehand.</summary>
     public static int FreePort()
     {

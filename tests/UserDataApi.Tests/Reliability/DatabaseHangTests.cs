@@ -1,10 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using Npgsql;
 using UserDataApi.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -52,7 +47,18 @@ public sealed class DatabaseHangTests(ITestOutputHelper output)
         await WaitUntilReadyAsync(http);
 
         var clock = Stopwatch.StartNew();
-        var load = MixedLoad.Start(http, authority, clock);
+        var load = new TimedLoad(http, clock);
+        var intentUser = $"{load.RunId}-intent";
+        var intentToken = authority.CreateToken(userId: intentUser, scopes: "idp-intents");
+        var listToken = authority.CreateToken(userId: $"{load.RunId}-list");
+        // Every kind keeps being asked throughout the hang: three callers set and get, one lists, one calls the intents, one probes readiness.
+        load.Start(
+            l => l.SetAndGetAsync("a", authority.CreateToken(userId: $"{l.RunId}-a")),
+            l => l.SetAndGetAsync("b", authority.CreateToken(userId: $"{l.RunId}-b")),
+            l => l.SetAndGetAsync("c", authority.CreateToken(userId: $"{l.RunId}-c")),
+            l => l.RepeatAsync("list-get", () => l.UserDataAsync("by-user-id/list-get", new { }, listToken)),
+            l => l.RepeatAsync("intent", () => l.StatusAsync(HttpMethod.Post, $"/v2/users/{intentUser}/links/_search", intentToken)),
+            l => l.RepeatAsync("ready", () => l.StatusAsync(HttpMethod.Get, "/health/ready", null)));
         await Task.Delay(Before);
         var hangStarted = clock.Elapsed;
         if (hang == "frozen")
@@ -76,7 +82,7 @@ public sealed class DatabaseHangTests(ITestOutputHelper output)
         var recovered = await load.FirstSuccessAfterAsync("set", hangEnded, RecoveryLimit + TimeSpan.FromSeconds(10));
         await Task.Delay(After);
         var answers = await load.StopAsync();
-        var stored = await ReadStoredValuesAsync(cluster.ConnectionString(), load.RunId);
+        var stored = await load.StoredAsync(cluster.ConnectionString());
 
         var during = answers.Where(a => a.Started >= hangStarted + TimeSpan.FromMilliseconds(200) && a.Ended <= hangEnded).ToList();
         var sets = answers.Where(a => a.Kind == "set").ToList();
@@ -126,140 +132,4 @@ public sealed class DatabaseHangTests(ITestOutputHelper output)
         throw new TimeoutException("The server did not become ready.");
     }
 
-    private static async Task<Dictionary<(string UserId, string Key), (string Value, DateTime WrittenAt)>> ReadStoredValuesAsync(string connectionString, string runId)
-    {
-        var stored = new Dictionary<(string, string), (string, DateTime)>();
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT user_id, value_key, value_data, updated_at FROM user_data_records WHERE user_id LIKE $1 AND family = 0", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = runId + "-%" });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            stored[(reader.GetString(0), reader.GetString(1))] = (reader.GetString(2), reader.GetDateTime(3));
-        }
-        return stored;
-    }
-
-    private sealed record Answer(string Kind, string UserId, string Key, string? Value, string Outcome, TimeSpan Started, TimeSpan Ended, DateTime AnsweredAt)
-    {
-        public TimeSpan Took => Ended - Started;
-    }
-
-    /// <summary>
-    /// Callers that each do one kind of call over and over, so that every kind keeps being asked throughout the hang: three
-    /// that set a new key and get it back (each its own user), one that lists, one that calls the intents, one that probes readiness.
-    /// </summary>
-    private sealed class MixedLoad
-    {
-        private readonly ConcurrentQueue<Answer> _answers = new();
-        private readonly HttpClient _http;
-        private readonly TestAuthority _authority;
-        private readonly Stopwatch _clock;
-        private volatile bool _stopping;
-        private Task _loops = Task.CompletedTask;
-
-        private MixedLoad(HttpClient http, TestAuthority authority, Stopwatch clock)
-        {
-            _http = http;
-            _authority = authority;
-            _clock = clock;
-        }
-
-        public string RunId { get; } = "hang-" + Guid.NewGuid().ToString("N");
-
-        public static MixedLoad Start(HttpClient http, TestAuthority authority, Stopwatch clock)
-        {
-            var load = new MixedLoad(http, authority, clock);
-            load._loops = Task.WhenAll(
-                Enumerable.Range(0, 3).Select(loop => Task.Run(() => load.SetAndGetAsync($"{load.RunId}-{loop}")))
-                    .Append(Task.Run(() => load.RepeatAsync("list-get", $"{load.RunId}-list", token => load.UserDataAsync("by-user-id/list-get", new { }, token))))
-                    .Append(Task.Run(() => load.RepeatAsync("intent", $"{load.RunId}-intent", token => load.StatusAsync(HttpMethod.Post, $"/v2/users/{load.RunId}-intent/links/_search", token), "idp-intents")))
-                    .Append(Task.Run(() => load.RepeatAsync("ready", $"{load.RunId}-ready", _ => load.StatusAsync(HttpMethod.Get, "/health/ready", null)))));
-            return load;
-        }
-
-        public async Task<TimeSpan> FirstSuccessAfterAsync(string kind, TimeSpan after, TimeSpan timeout)
-        {
-            var deadline = _clock.Elapsed + timeout;
-            while (_clock.Elapsed < deadline)
-            {
-                var first = _answers.Where(a => a.Kind == kind && a.Started >= after && a.Outcome == "0").Select(a => a.Ended).DefaultIfEmpty(TimeSpan.MaxValue).Min();
-                if (first != TimeSpan.MaxValue)
-                {
-                    return first;
-                }
-                await Task.Delay(50);
-            }
-            throw new TimeoutException($"No {kind} answered 0 within {timeout} after the hang ended.");
-        }
-
-        public async Task<IReadOnlyList<Answer>> StopAsync()
-        {
-            _stopping = true;
-            await _loops;
-            return _answers.ToList();
-        }
-
-        private async Task SetAndGetAsync(string userId)
-        {
-            var token = _authority.CreateToken(userId: userId);
-            for (var n = 0; !_stopping; n++)
-            {
-                var key = $"k{n}";
-                var value = $"{userId}-{n}";
-                await TimedAsync("set", userId, key, value, () => UserDataAsync("by-idp/set", new { identity_provider = "telegram", value_key = key, value_data = value }, token));
-                await TimedAsync("get", userId, key, null, () => UserDataAsync("by-idp/get", new { identity_provider = "telegram", value_keys = new[] { key } }, token));
-            }
-        }
-
-        private async Task RepeatAsync(string kind, string userId, Func<string, Task<string>> call, string scopes = "email user-data-get user-data-set")
-        {
-            var token = _authority.CreateToken(userId: userId, scopes: scopes);
-            while (!_stopping)
-            {
-                await TimedAsync(kind, userId, "", null, () => call(token));
-            }
-        }
-
-        private async Task<string> TimedAsync(string kind, string userId, string key, string? value, Func<Task<string>> call)
-        {
-            var started = _clock.Elapsed;
-            string outcome;
-            try
-            {
-                outcome = await call();
-            }
-            catch (Exception exception)
-            {
-                outcome = exception.GetType().Name;
-            }
-            _answers.Enqueue(new Answer(kind, userId, key, value, outcome, started, _clock.Elapsed, DateTime.UtcNow));
-            return outcome;
-        }
-
-        private async Task<string> UserDataAsync(string path, object body, string token)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/user-data/" + path) { Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json") };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await _http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            return response.StatusCode == HttpStatusCode.OK ? JsonDocument.Parse(text).RootElement.GetProperty("result").GetInt32().ToString() : $"HTTP {(int)response.StatusCode}";
-        }
-
-        private async Task<string> StatusAsync(HttpMethod method, string path, string? token)
-        {
-            using var request = new HttpRequestMessage(method, path);
-            if (method == HttpMethod.Post)
-            {
-                request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
-            }
-            if (token is not null)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            }
-            using var response = await _http.SendAsync(request);
-            return ((int)response.StatusCode).ToString();
-        }
-    }
 }

@@ -22,7 +22,7 @@ public static class RestGateway
             .WithSummary("Start an intent: the provider's authorization URL, or (LDAP) the signed-in intent at once")
             .WithDescription("`urls` for an oidc or oauth provider (the answer's `authUrl`), `ldap: { username, password }` for an ldap one "
                              + "(the answer's `idpIntent`). Errors: 400 invalid idpId/urls/ldap (urls must be absolute http(s) URLs of an origin in "
-                             + "`Intents:AllowedRedirectOrigins`, at most 2,048 characters), or the directory refused the sign-in (`LDAP-Lgn4fd`, the same "
+                             + "`Intents:AllowedRedirectOrigins`, at most 2,048 characters, without control characters), or the directory refused the sign-in (`LDAP-Lgn4fd`, the same "
                              + "for every reason); 401, 403, 404 unknown idpId, 429 (also per username for LDAP), 503 provider or directory unreachable.")
             .Documented<StartIdentityProviderIntentRequest, StartIdentityProviderIntentResponse>();
         intents.MapPost("/{idpIntentId}", RetrieveAsync)
