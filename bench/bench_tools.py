@@ -60,40 +60,103 @@ def tokens(directory, issuer, count, client_app, scopes, lifetime=7200):
     print("\n".join(lines))
 
 
+# Targets of SPEC §8 (issue 17), printed beside the figures: against the combined reference, or pgbench's own rate.
+TARGETS = {"get, 1 key": ("combined", 1.0), "set": ("pgbench", 0.8)}
+DEFAULT_TARGET = ("combined", 0.75)
+P99_TARGET_MS = 10
+RSS_TARGET_MB = 150
+
+
+def combined(http_rps, pg_tps):
+    """The combined reference: what a server would do if its only costs were the bare HTTP exchange and pgbench's lookup."""
+    return 1 / (1 / http_rps + 1 / pg_tps) if http_rps and pg_tps else 0
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process, and of its children it has waited for (fields 14-17 of /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+
+
+def children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                pass
+    return found
+
+
+def cpu_snapshot(server_pid, postmaster_pid):
+    """The server's CPU seconds so far, and PostgreSQL's (the postmaster, its live backends, and those that ended)."""
+    pg = cpu_seconds(postmaster_pid) + sum(cpu_seconds(child) for child in children(postmaster_pid))
+    print(json.dumps({"server": cpu_seconds(server_pid), "postgres": pg}))
+
+
+def timed(out_path, command):
+    """Runs a load generator; writes the CPU seconds it used (itself and its threads) to out_path."""
+    import resource
+    result = subprocess.run(command)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(out_path, "w") as f:
+        f.write(f"{usage.ru_utime + usage.ru_stime}")
+    sys.exit(result.returncode)
+
+
 def report(results_path, png_path):
-    """Prints the table and draws throughput and p99 per scenario."""
+    """Prints the table (ratios and targets included) and draws throughput and p99 per scenario."""
     with open(results_path) as f:
         results = json.load(f)
     rows = results["scenarios"]
     print()
-    print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'pgbench tps':>13}{'pg p99 ms':>11}{'ratio':>8}")
+    print(f"{'scenario':<24}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'pg tps':>8}{'combined':>10}"
+          f"{'÷pg':>6}{'÷comb':>7}  {'target':<25}{'CPU µs/request: load':>21}{'server':>8}{'pg':>6}")
     for row in rows:
         pg = row.get("pgbench") or {}
-        ratio = f"{row['rps'] / pg['tps']:.2f}" if pg.get("tps") else "-"
-        print(f"{row['name']:<22}{row['rps']:>10.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}{row['errors']:>8}"
-              f"{pg.get('tps', 0):>13.0f}{pg.get('p99_ms', 0):>11.2f}{ratio:>8}")
-    print(f"\nrows: {results['rows']}, connections: {results['connections']}, duration: {results['duration_s']} s each, "
-          f"server peak RSS: {results['peak_rss_mb']:.0f} MB")
+        kind, goal = TARGETS.get(row["name"], DEFAULT_TARGET)
+        measured = row.get("vs_combined") if kind == "combined" else row.get("vs_pgbench")
+        met = "ok" if measured is not None and measured >= goal and row["p99_ms"] <= P99_TARGET_MS and row["errors"] == 0 else "MISSED"
+        cpu = row.get("cpu_us_per_request") or {}
+        print(f"{row['name']:<24}{row['rps']:>8.0f}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}{row['errors']:>7}{pg.get('tps', 0):>8.0f}"
+              f"{row.get('combined_rps', 0):>10.0f}{row.get('vs_pgbench') or 0:>6.2f}{row.get('vs_combined') or 0:>7.2f}"
+              f"  {f'>= {goal:.2f} {kind[:8]} {met}':<25}{cpu.get('load', 0):>21.1f}{cpu.get('server', 0):>8.1f}{cpu.get('postgres', 0):>6.1f}")
+    rss_met = "ok" if results["peak_rss_mb"] <= RSS_TARGET_MB else "MISSED"
+    print(f"\nrows: {results['rows']}, connections: {results['connections']}, duration: {results['duration_s']} s each; "
+          f"PostgreSQL: {results.get('postgresql', '')}")
+    print(f"server: peak RSS {results['peak_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB}: {rss_met}), "
+          f"start to /health/ready {results.get('startup_s', 0):.2f} s; p99 target <= {P99_TARGET_MS} ms")
     if results.get("http_alone_rps"):
-        print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s")
+        print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s; "
+              f"combined reference = 1 / (1/http + 1/pgbench)")
     data = png_path + ".dat"
     with open(data, "w") as f:
         for row in rows:
-            f.write(f"\"{row['name']}\" {row['rps']:.0f} {(row.get('pgbench') or {}).get('tps', 0):.0f} {row['p99_ms']:.2f}\n")
+            f.write(f"\"{row['name']}\" {row['rps']:.0f} {(row.get('pgbench') or {}).get('tps', 0):.0f} {row.get('combined_rps', 0):.0f} "
+                    f"{row['p99_ms']:.2f} {row.get('vs_combined') or 0:.2f}\n")
     script = f"""
-set terminal png size 1000,500
+set terminal png size 1200,500
 set output '{png_path}'
-set multiplot layout 1,2 title 'UserDataApi vs pgbench ({results['rows']} rows, {results['connections']} connections)'
+set multiplot layout 1,3 title 'UserDataApi vs pgbench and the combined reference ({results['rows']} rows, {results['connections']} connections)'
 set style data histograms
 set style histogram clustered
 set style fill solid 0.8
 set boxwidth 0.9
-set xtics rotate by -20
+set xtics rotate by -30
 set title 'throughput (requests or transactions / s)'
 set yrange [0:*]
-plot '{data}' using 2:xtic(1) title 'server', '' using 3 title 'pgbench'
+plot '{data}' using 2:xtic(1) title 'server', '' using 3 title 'pgbench', '' using 4 title 'combined reference'
+set title 'server / combined reference'
+plot '{data}' using 6:xtic(1) title 'ratio' lc rgb '#4444cc'
 set title 'server p99 latency (ms)'
-plot '{data}' using 4:xtic(1) title 'p99' lc rgb '#cc4444'
+plot '{data}' using 5:xtic(1) title 'p99' lc rgb '#cc4444'
 unset multiplot
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
@@ -108,5 +171,9 @@ if __name__ == "__main__":
         tokens(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7]) if len(sys.argv) > 7 else 7200)
     elif command == "report":
         report(sys.argv[2], sys.argv[3])
+    elif command == "cpu":
+        cpu_snapshot(int(sys.argv[2]), int(sys.argv[3]))
+    elif command == "timed":
+        timed(sys.argv[2], sys.argv[3:])
     else:
         sys.exit(f"unknown command {command}")

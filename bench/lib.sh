@@ -29,7 +29,10 @@ dotnet build src/UserDataApi -c Release -v quiet -nologo >/dev/null
 
 pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port"
-start_local_postgres "$work/pg" "$pg_port" "-c shared_buffers=256MB -c synchronous_commit=off -c max_connections=300"
+# PostgreSQL as users run it: its durable defaults (fsync, synchronous_commit = on, full_page_writes), more memory.
+pg_settings="fsync=on, synchronous_commit=on, full_page_writes=on (the defaults), shared_buffers=256MB, max_connections=300"
+start_local_postgres "$work/pg" "$pg_port" "-c shared_buffers=256MB -c max_connections=300"
+postmaster_pid=$(head -n 1 "$work/pg/postmaster.pid")
 psql_run() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q "$@"; }
 
 auth_port=$(free_port)
@@ -40,21 +43,24 @@ authority_pid=$!
 
 api_port=$(free_port)
 log "starting the server on 127.0.0.1:$api_port"
+server_launched=$(date +%s.%N)
 ASPNETCORE_ENVIRONMENT=Production \
 ConnectionStrings__UserData="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=64${BENCH_CONNECTION_EXTRA:-}" \
 Database__MigrateOnStartup=true Auth__Authority="$issuer" Auth__RequireHttpsMetadata=false \
 Logging__LogLevel__Default=Warning ASPNETCORE_URLS="http://127.0.0.1:$api_port" \
-  dotnet src/UserDataApi/bin/Release/net10.0/UserDataApi.dll >"$work/server.log" 2>&1 &
+  env ${BENCH_SERVER_ENV:-} dotnet src/UserDataApi/bin/Release/net10.0/UserDataApi.dll >"$work/server.log" 2>&1 &
 server_pid=$!
 ready=""
-for _ in $(seq 1 120); do
+for _ in $(seq 1 1200); do
   curl -fs -o /dev/null "http://127.0.0.1:$api_port/health/ready" && { ready=yes; break; }
-  sleep 0.5
+  sleep 0.05
 done
 if [ -z "$ready" ]; then
   log "the server did not become ready within 60 s; its log:"; tail -n 20 "$work/server.log" >&2
   exit 1
 fi
+startup_s=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$server_launched" "$(date +%s.%N)")
+log "the server answered /health/ready ${startup_s} s after it was launched"
 
 rss_file="$work/rss.txt"; : >"$rss_file"
 ( started=$(date +%s)
@@ -78,15 +84,18 @@ mint_tokens() {
   python3 bench/bench_tools.py tokens "$work/authority" "$issuer" "$1" app-1 "email user-data-get user-data-set" "${2:-7200}" >"$work/tokens.txt"
 }
 
-# run_wrk SCENARIO [SECONDS] -> JSON line
+# run_wrk SCENARIO [SECONDS] -> JSON line; the CPU seconds wrk used go to $work/cpu-load
 run_wrk() {
-  SCENARIO=$1 TOKENS_FILE="$work/tokens.txt" wrk -t2 -c"$connections" -d"${2:-$duration}s" --timeout 5s \
-    -s bench/load.lua "http://127.0.0.1:$api_port" | sed -n 's/^WRK_JSON //p'
+  SCENARIO=$1 TOKENS_FILE="$work/tokens.txt" python3 bench/bench_tools.py timed "$work/cpu-load" \
+    wrk -t2 -c"$connections" -d"${2:-$duration}s" --timeout 5s -s bench/load.lua "http://127.0.0.1:$api_port" | sed -n 's/^WRK_JSON //p'
 }
+
+# cpu_snapshot -> {"server": s, "postgres": s}: CPU seconds used so far
+cpu_snapshot() { python3 bench/bench_tools.py cpu "$server_pid" "$postmaster_pid"; }
 
 # JIT, connection pool and token cache warm up before anything is measured.
 warm_up() {
   log "warming up"
-  for scenario in get1 uid1 get10 set shared; do run_wrk "$scenario" 3 >/dev/null; done
+  for scenario in get1 uid1 get10 set delete list shared; do run_wrk "$scenario" 3 >/dev/null; done
 }
 

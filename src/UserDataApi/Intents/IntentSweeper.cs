@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using UserDataApi.Persistence;
 
 namespace UserDataApi.Intents;
 
@@ -9,7 +10,8 @@ namespace UserDataApi.Intents;
 /// it sealed is left. Each instance sweeps; rows another instance is
 /// deleting at that moment are skipped, so that sweepers never wait on, or deadlock with, each other.
 /// </summary>
-public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsOptions> options, TimeProvider time, ILogger<IntentSweeper> logger)
+public sealed class IntentSweeper(
+    NpgsqlDataSource dataSource, StorageDeadline deadline, IOptions<IntentsOptions> options, TimeProvider time, ILogger<IntentSweeper> logger)
     : BackgroundService
 {
     /// <summary>Rows per statement: each statement holds its row locks only briefly.</summary>
@@ -49,6 +51,8 @@ public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsO
             do
             {
                 await using var command = dataSource.CreateCommand(SweepSql);
+                // Npgsql's own timeout, the storage deadline: no caller waits here, and a database that hangs must not end the sweeps.
+                command.CommandTimeout = deadline.Seconds;
                 command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = time.GetUtcNow().UtcDateTime });
                 command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
                 batch = await command.ExecuteNonQueryAsync(cancellationToken);
@@ -57,6 +61,7 @@ public sealed class IntentSweeper(NpgsqlDataSource dataSource, IOptions<IntentsO
             while (batch == BatchSize);
 
             await using var legacyKey = dataSource.CreateCommand(LegacyKeySql);
+            legacyKey.CommandTimeout = deadline.Seconds;
             legacyKey.Parameters.Add(new NpgsqlParameter<string> { TypedValue = IntentSecrets.LegacyKeyName });
             legacyKey.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = IntentSecrets.DataProtectionHeader.ToArray() });
             if (await legacyKey.ExecuteNonQueryAsync(cancellationToken) > 0)

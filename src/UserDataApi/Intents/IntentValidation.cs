@@ -91,9 +91,14 @@ public sealed class StartIntentRequestValidator : AbstractValidator<StartIdentit
         {
             return $"{field} must not hold control characters";
         }
-        if (Canonical(url) is null || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        if (Canonical(url) is not { } canonical || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
             return $"{field} must be an absolute http(s) URL";
+        }
+        // Escaping may lengthen it (up to 9 times): the limit holds for what is stored and redirected to.
+        if (canonical.Length > MaxRedirectUrlLength)
+        {
+            return $"{field} must be at most {MaxRedirectUrlLength} characters once escaped";
         }
         var allowed = settings.AllowedRedirectOrigins;
         if (allowed.Count == 0)

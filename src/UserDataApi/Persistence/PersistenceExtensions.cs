@@ -53,6 +53,11 @@ public static class PersistenceExtensions
         // own enforcement cancels synchronously, on the thread pool, and with a database that hangs each cancel request
         // blocks a thread for seconds: enough of them starve the pool, and every deadline fires late.
         settings.CommandTimeout = 0;
+        // A cancel request to a database that hangs is waited for this long, then its connection is closed.
+        if (!given.Contains("cancellationtimeout"))
+        {
+            settings.CancellationTimeout = 1000;
+        }
         // Every statement here looks rows up by index keys, so a generic plan is as good as a custom one;
         // PostgreSQL would otherwise plan the get's key array anew on each call, its largest cost per get.
         // A startup option, so that the session reset of a pooled connection keeps it.

@@ -12,6 +12,17 @@ public sealed class StorageDeadline(TimeSpan timeout)
 {
     public TimeSpan Timeout { get; } = timeout;
 
+    /// <summary>The deadline in whole seconds, for a command that has no caller waiting and keeps Npgsql's own timeout.</summary>
+    public int Seconds => (int)Math.Ceiling(Timeout.TotalSeconds);
+
+    private static readonly AsyncLocal<DateTime?> CurrentDeadline = new();
+
+    /// <summary>
+    /// Until when (UTC) the work running now may still write: the deadline of the <see cref="RunAsync{T}"/> it runs in,
+    /// fixed when that began, or the full timeout from now outside one.
+    /// </summary>
+    public DateTime WritableUntil => CurrentDeadline.Value ?? DateTime.UtcNow + Timeout;
+
     /// <summary>The deadline a connection string sets: its <c>Command Timeout</c>, 30 s when it names none or 0.</summary>
     public static TimeSpan Of(string connectionString) => TimeSpan.FromSeconds(
         new NpgsqlConnectionStringBuilder(connectionString).CommandTimeout is > 0 and var seconds ? seconds : 30);
@@ -29,7 +40,12 @@ public sealed class StorageDeadline(TimeSpan timeout)
         var cancellation = new CancellationTokenSource();
         // On the thread pool, so that the deadline holds even when Npgsql blocks before its first await (opening a
         // connection, or waiting on a connector another thread is cancelling on).
-        var running = Task.Run(() => work(cancellation.Token));
+        var until = DateTime.UtcNow + limit;
+        var running = Task.Run(() =>
+        {
+            CurrentDeadline.Value = until;
+            return work(cancellation.Token);
+        });
         try
         {
             var result = await running.WaitAsync(limit, http.RequestAborted);
@@ -58,7 +74,7 @@ public sealed class StorageDeadline(TimeSpan timeout)
     /// Cancels (and then disposes) <paramref name="cancellation"/> on a thread of its own. Cancelling makes Npgsql send
     /// PostgreSQL a cancel request and wait for it, synchronously: on a database that hangs, that blocks the cancelling
     /// thread for seconds. Done on the thread pool, a few such waits would starve it, and every timer (these deadlines
-    /// included) would fire late; so they take turns here.
+    /// included) would fire late; so they take turns on a few threads of their own.
     /// </summary>
     public static void CancelAside(CancellationTokenSource cancellation) => Cancellations.Add(cancellation);
 
@@ -88,9 +104,20 @@ public sealed class StorageDeadline(TimeSpan timeout)
 
     private static readonly System.Collections.Concurrent.BlockingCollection<CancellationTokenSource> Cancellations = StartCanceller();
 
+    /// <summary>Threads that cancel: each cancel request waits at most the connection string's <c>Cancellation Timeout</c>.</summary>
+    private const int Cancellers = 4;
+
     private static System.Collections.Concurrent.BlockingCollection<CancellationTokenSource> StartCanceller()
     {
         var queue = new System.Collections.Concurrent.BlockingCollection<CancellationTokenSource>();
+        for (var i = 0; i < Cancellers; i++)
+        {
+            StartCancellerThread(queue);
+        }
+        return queue;
+    }
+
+    private static void StartCancellerThread(System.Collections.Concurrent.BlockingCollection<CancellationTokenSource> queue) =>
         new Thread(() =>
         {
             foreach (var deadline in queue.GetConsumingEnumerable())
@@ -110,8 +137,6 @@ public sealed class StorageDeadline(TimeSpan timeout)
             }
         })
         { IsBackground = true, Name = "storage deadline cancellations" }.Start();
-        return queue;
-    }
 }
 
 /// <summary>Storage work outlasted <see cref="StorageDeadline"/>: answered as an unavailable database (-4, 503).</summary>

@@ -49,7 +49,7 @@ public sealed class UserDataStore(
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueData });
         command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)(request.AccessScope ?? (int)AccessScope.Public) });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = DateTime.UtcNow + deadline.Timeout });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deadline.WritableUntil });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         if (!reader.GetBoolean(0))
@@ -142,10 +142,12 @@ public sealed class UserDataStore(
                  WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND clock_timestamp() < {Deadline()}
                 RETURNING 1)
             SELECT (SELECT count(*) FROM listed)::int AS "Listed",
-                   (SELECT count(*) FROM foreign_keys)::int AS "Foreign"
+                   (SELECT count(*) FROM foreign_keys)::int AS "Foreign",
+                   clock_timestamp() < {Deadline()} AS "InTime"
             """).ToListAsync(cancellationToken);
         var outcome = outcomes.Single();
-        return (outcome.Listed, outcome.Foreign);
+        // Late (the database's clock ahead of this server's): nothing was removed, and saying so would mislead.
+        return outcome.InTime ? (outcome.Listed, outcome.Foreign) : throw new StorageTimeoutException(deadline.Timeout);
     }
 
     /// <summary>
@@ -155,17 +157,23 @@ public sealed class UserDataStore(
     public async Task<IReadOnlySet<string>> DeleteOwnAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var keys = DeletionOrder(request.ValueKeys);
-        var removed = await db.Database.SqlQuery<string>($"""
-            DELETE FROM user_data_records
-             WHERE user_id = {filing.UserId} AND family = {(short)filing.Family} AND identity_provider = {filing.IdentityProvider}
-               AND value_key = ANY({keys}::text[]) AND client_app_id = {caller.ClientAppId} AND clock_timestamp() < {Deadline()}
-            RETURNING value_key AS "Value"
+        var until = Deadline();
+        var rows = await db.Database.SqlQuery<string>($"""
+            WITH in_time AS (SELECT clock_timestamp() < {until} AS ok),
+            removed AS (
+                DELETE FROM user_data_records
+                 WHERE user_id = {filing.UserId} AND family = {(short)filing.Family} AND identity_provider = {filing.IdentityProvider}
+                   AND value_key = ANY({keys}::text[]) AND client_app_id = {caller.ClientAppId} AND (SELECT ok FROM in_time)
+                RETURNING value_key)
+            SELECT value_key AS "Value" FROM removed
+            UNION ALL SELECT NULL FROM in_time WHERE NOT ok
             """).ToListAsync(cancellationToken);
-        return removed.ToHashSet(StringComparer.Ordinal);
+        // A NULL row: late (the database's clock ahead of this server's), nothing removed.
+        return rows.Contains(null!) ? throw new StorageTimeoutException(deadline.Timeout) : rows.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="UpsertSql"/>).</summary>
-    private DateTime Deadline() => DateTime.UtcNow + deadline.Timeout;
+    private DateTime Deadline() => deadline.WritableUntil;
 
     /// <summary>Distinct, in one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).</summary>
     private static string[] DeletionOrder(IReadOnlyList<string> keys) => keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
@@ -178,6 +186,7 @@ public sealed class UserDataStore(
     {
         public int Listed { get; set; }
         public int Foreign { get; set; }
+        public bool InTime { get; set; }
     }
 }
 

@@ -44,10 +44,11 @@ public sealed class UserServiceMethods(IntentFlow flow, IntentLinks links, Stora
         deadline.RunAsync(http, storage => links.RemoveAsync(caller, request, storage));
 
     /// <summary>
-    /// What a call that talks to a provider may take beyond the storage deadline: up to three provider calls (discovery,
-    /// token, user info), each within the slowest provider's <c>TimeoutSeconds</c> (an LDAP sign-in takes one such span).
+    /// What a call that talks to a provider may take beyond the storage deadline: up to six provider calls (discovery and key
+    /// set, again after a key rotation, token, user info), each within the slowest provider's <c>TimeoutSeconds</c> (an LDAP
+    /// sign-in takes one such span).
     /// </summary>
-    public TimeSpan ProviderTime => TimeSpan.FromSeconds(3 * options.Value.Providers.Values.Select(p => p.TimeoutSeconds).DefaultIfEmpty(0).Max());
+    public TimeSpan ProviderTime => TimeSpan.FromSeconds(6 * options.Value.Providers.Values.Select(p => p.TimeoutSeconds).DefaultIfEmpty(0).Max());
 
     /// <summary><c>{Intents:PublicBaseUrl}/idps/callback</c>; in Development without it, this request's own address.</summary>
     public string CallbackUrl(HttpContext http)

@@ -1,0 +1,3 @@
+\set u random(1, :users)
+\set k random(0, 4)
+WITH listed AS (SELECT r.id, r.client_app_id FROM unnest(ARRAY['key-' || :k]) AS k(value_key) CROSS JOIN LATERAL (SELECT id, client_app_id FROM user_data_records WHERE user_id = 'user-' || :u AND family = 0 AND identity_provider = 'telegram' AND value_key = k.value_key LIMIT 1 FOR UPDATE) AS r), foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> 'app-1'), removed AS (DELETE FROM user_data_records r USING listed WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND clock_timestamp() < now() + interval '30 seconds' RETURNING 1) SELECT (SELECT count(*) FROM listed)::int, (SELECT count(*) FROM foreign_keys)::int;
