@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using UserDataApi.Auth;
@@ -9,12 +8,12 @@ namespace UserDataApi.UserData;
 /// <summary>
 /// Reads and writes user-data records of every sub-family, each call within one <see cref="Filing"/>; every
 /// call is one SQL statement (the cursor key aside), and concurrent gets share one (<see cref="GetBatcher"/>).
-/// The two hot calls, get and set, go straight to Npgsql with positional parameters, so that their statements
-/// are prepared once per connection and no query translation runs per request. Answers are outcomes; each
+/// Every call goes straight to Npgsql with positional parameters, so that its statement is prepared once per
+/// connection and no query translation runs per request. Answers are outcomes; each
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
 public sealed class UserDataStore(
-    UserDataDbContext db, NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, StorageDeadline deadline, IOptions<UserDataOptions> options)
+    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, StorageDeadline deadline, IOptions<UserDataOptions> options)
 {
     // The conflict branch only updates a row the caller's client app owns, so nothing is written exactly when
     // the key belongs to another client app. The write happens only while its caller still waits ($8, the
@@ -156,29 +155,11 @@ public sealed class UserDataStore(
     /// </summary>
     public async Task<(int Listed, int Foreign)> DeleteAllOrNothingAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var keys = DeletionOrder(request.ValueKeys);
-        // One statement: lock the listed rows, and delete them only if none is another client app's.
-        // (Not composed with LINQ operators: PostgreSQL wants a data-modifying WITH at the top level.)
-        var outcomes = await db.Database.SqlQuery<AllOrNothing>($"""
-            WITH listed AS (
-                SELECT r.id, r.client_app_id FROM unnest({keys}::text[]) AS k(value_key)
-                 CROSS JOIN LATERAL (
-                    SELECT id, client_app_id FROM user_data_records
-                     WHERE user_id = {filing.UserId} AND family = {(short)filing.Family} AND identity_provider = {filing.IdentityProvider}
-                       AND value_key = k.value_key
-                     LIMIT 1 FOR UPDATE) AS r),
-            foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> {caller.ClientAppId}),
-            removed AS (
-                DELETE FROM user_data_records r USING listed
-                 WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND clock_timestamp() < {Deadline()}
-                RETURNING 1)
-            SELECT (SELECT count(*) FROM listed)::int AS "Listed",
-                   (SELECT count(*) FROM foreign_keys)::int AS "Foreign",
-                   clock_timestamp() < {Deadline()} AS "InTime"
-            """).ToListAsync(cancellationToken);
-        var outcome = outcomes.Single();
+        await using var command = DeleteCommand(AllOrNothingSql, filing, request, caller);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
         // Late (the database's clock ahead of this server's): nothing was removed, and saying so would mislead.
-        return outcome.InTime ? (outcome.Listed, outcome.Foreign) : throw new StorageTimeoutException(deadline.Timeout);
+        return reader.GetBoolean(2) ? (reader.GetInt32(0), reader.GetInt32(1)) : throw new StorageTimeoutException(deadline.Timeout);
     }
 
     /// <summary>
@@ -187,20 +168,57 @@ public sealed class UserDataStore(
     /// </summary>
     public async Task<IReadOnlySet<string>> DeleteOwnAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var keys = DeletionOrder(request.ValueKeys);
-        var until = Deadline();
-        var rows = await db.Database.SqlQuery<string>($"""
-            WITH in_time AS (SELECT clock_timestamp() < {until} AS ok),
-            removed AS (
-                DELETE FROM user_data_records
-                 WHERE user_id = {filing.UserId} AND family = {(short)filing.Family} AND identity_provider = {filing.IdentityProvider}
-                   AND value_key = ANY({keys}::text[]) AND client_app_id = {caller.ClientAppId} AND (SELECT ok FROM in_time)
-                RETURNING value_key)
-            SELECT value_key AS "Value" FROM removed
-            UNION ALL SELECT NULL FROM in_time WHERE NOT ok
-            """).ToListAsync(cancellationToken);
-        // A NULL row: late (the database's clock ahead of this server's), nothing removed.
-        return rows.Contains(null!) ? throw new StorageTimeoutException(deadline.Timeout) : rows.ToHashSet(StringComparer.Ordinal);
+        await using var command = DeleteCommand(OwnKeysDeleteSql, filing, request, caller);
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            // A NULL row: late (the database's clock ahead of this server's), nothing removed.
+            if (reader.IsDBNull(0))
+            {
+                throw new StorageTimeoutException(deadline.Timeout);
+            }
+            removed.Add(reader.GetString(0));
+        }
+        return removed;
+    }
+
+    // One statement: lock the listed rows, and delete them only if none is another client app's; then how many were
+    // listed, how many of them are another's, and whether it was in time ($6: see UpsertSql).
+    private const string AllOrNothingSql = """
+        WITH listed AS (
+            SELECT r.id, r.client_app_id FROM unnest($5::text[]) AS k(value_key)
+             CROSS JOIN LATERAL (
+                SELECT id, client_app_id FROM user_data_records
+                 WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND value_key = k.value_key
+                 LIMIT 1 FOR UPDATE) AS r),
+        in_time AS (SELECT clock_timestamp() < $6 AS ok),
+        foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> $4),
+        removed AS (
+            DELETE FROM user_data_records r USING listed
+             WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND (SELECT ok FROM in_time)
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM listed)::int, (SELECT count(*) FROM foreign_keys)::int, (SELECT ok FROM in_time)
+        """;
+
+    // The caller's own listed keys, removed; a NULL row when it was late.
+    private const string OwnKeysDeleteSql = """
+        WITH in_time AS (SELECT clock_timestamp() < $6 AS ok),
+        removed AS (
+            DELETE FROM user_data_records
+             WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND client_app_id = $4
+               AND value_key = ANY($5::text[]) AND (SELECT ok FROM in_time)
+            RETURNING value_key)
+        SELECT value_key FROM removed
+        UNION ALL SELECT NULL FROM in_time WHERE NOT ok
+        """;
+
+    private NpgsqlCommand DeleteCommand(string sql, Filing filing, DeleteRequest request, Caller caller)
+    {
+        var command = FilingCommand(sql, filing, caller);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = DeletionOrder(request.ValueKeys) });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Deadline() });
+        return command;
     }
 
     /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="UpsertSql"/>).</summary>
@@ -208,13 +226,6 @@ public sealed class UserDataStore(
 
     /// <summary>Distinct, in one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).</summary>
     private static string[] DeletionOrder(IReadOnlyList<string> keys) => keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-
-    private sealed class AllOrNothing
-    {
-        public int Listed { get; set; }
-        public int Foreign { get; set; }
-        public bool InTime { get; set; }
-    }
 }
 
 /// <summary>What a set did.</summary>
