@@ -22,22 +22,29 @@ public sealed class LoadBalancerTests(ITestOutputHelper output)
     {
         await using var authority = await TestAuthority.StartAsync();
         var database = await TestPostgres.CreateDatabaseAsync();
-        var ports = new[] { ServerProcess.FreePort(), ServerProcess.FreePort() };
         (string, string)[] settings =
         [
             ("ConnectionStrings__UserData", database), ("Database__MigrateOnStartup", "true"),
             ("Auth__Authority", authority.Issuer), ("Auth__RequireHttpsMetadata", "false"),
             ("Shutdown__DrainSeconds", DrainSeconds.ToString()), ("RateLimiting__Enabled", "false"),
         ];
-        // One after the other: the first applies the migrations.
-        var first = ServerProcess.StartBuiltAt($"http://127.0.0.1:{ports[0]}", settings);
-        await first.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
-        await using var second = ServerProcess.StartBuiltAt($"http://127.0.0.1:{ports[1]}", settings);
-        await second.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
+        // One after the other: the first applies the migrations. Each on a port the system gives it, which the
+        // balancer's configuration then names (a port picked beforehand could be taken by another test meanwhile).
+        var first = ServerProcess.StartBuilt(settings);
+        var ports = new[] { (await first.WaitUntilListeningAsync(TimeSpan.FromSeconds(60))).Port, 0 };
+        await using var second = ServerProcess.StartBuilt(settings);
+        ports[1] = (await second.WaitUntilListeningAsync(TimeSpan.FromSeconds(60))).Port;
         var balancerPort = ServerProcess.FreePort();
         using var haproxy = StartHaproxy(balancerPort, ports);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{balancerPort}"), Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilAsync(async () => (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        // Both instances up in HAProxy's eyes: ten answers in a row through it, well past its rise time.
+        var inARow = 0;
+        await WaitUntilAsync(async () =>
+        {
+            inARow = (await http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK ? inARow + 1 : 0;
+            await Task.Delay(100);
+            return inARow >= 10;
+        }, TimeSpan.FromSeconds(60));
 
         var clock = Stopwatch.StartNew();
         var load = new TimedLoad(http, clock);
