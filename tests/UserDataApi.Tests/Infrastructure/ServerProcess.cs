@@ -31,15 +31,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public IReadOnlyCollection<string> ErrorLines => _errors;
 
     /// <summary>The test build's <c>UserDataApi.dll</c> in environment Production on a free port of 127.0.0.1, with these variables.</summary>
-    public static ServerProcess StartBuilt(params (string Name, string Value)[] environment)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserDataApi.dll"), "--urls", "http://127.0.0.1:0"])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        return new ServerProcess(WithVariables(start, environment));
-    }
+    public static ServerProcess StartBuilt(params (string Name, string Value)[] environment) => StartBuiltAt("http://127.0.0.1:0", environment);
 
     /// <summary>The same, listening on <paramref name="url"/> (a load balancer's configuration names the address beforehand).</summary>
     public static ServerProcess StartBuiltAt(string url, params (string Name, string Value)[] environment)
