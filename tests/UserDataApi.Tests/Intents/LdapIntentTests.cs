@@ -235,7 +235,7 @@ public sealed class LdapIntentTests(LdapFixture fixture) : IClassFixture<LdapFix
         using var wrong = await StartAsync(alice.Uid, "a-wrong-password-7731");
         var (intent, _) = await SignInAndRetrieveAsync(alice.Uid, alice.Password);
 
-        var secrets = new[] { alice.Password, "a-wrong-password-7731", TestDirectory.ReaderPassword, alice.Mails[1], "7946", TestDirectory.Bob.Password };
+        var secrets = new[] { alice.Password, "a-wrong-password-7731", TestDirectory.ReaderPassword, alice.Mails[1], "20 7946 0000", TestDirectory.Bob.Password };
         Assert.DoesNotContain(fixture.Logs.Lines, line => secrets.Any(secret => line.ToString().Contains(secret, StringComparison.Ordinal)));
         var id = intent.GetProperty("idpIntentId").GetString()!;
         var sealedBytes = await TestSql.ScalarAsync<byte[]>(fixture.Intents.ConnectionString, "SELECT protected_ldap_attributes FROM idp_intents WHERE id = $1", id);
