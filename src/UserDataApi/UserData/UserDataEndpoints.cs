@@ -22,6 +22,7 @@ public static class UserDataEndpoints
         builder.Services.AddSingleton<IValidateOptions<UserDataOptions>, UserDataOptionsValidator>();
         builder.Services.AddSingleton<UserDataPipeline>();
         builder.Services.AddSingleton<GetBatcher>();
+        builder.Services.AddSingleton<SetBatcher>();
         builder.Services.AddSingleton<UserDataMetrics>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(UserDataMetrics.MeterName));
         builder.Services.AddSingleton<UserDataScopes>();

@@ -54,10 +54,10 @@ public sealed class UserDataPipeline(
             var (refusal, caller) = await CheckAsync<TRequest, TResponse, TCode>(http, family, request, requiredScopes);
             return refusal ?? await deadline.RunAsync(http, storage => work(Filing.Of(family, caller!, request!), request!, caller!, storage));
         }
-        catch (GetQueueFullException)
+        catch (StorageQueueFullException)
         {
-            // Under a flood, one line per refused get would flood the logs too; the answer counter shows the -4s.
-            logger.LogDebug("Get queue full for {Path}", http.Request.Path);
+            // Under a flood, one line per refused call would flood the logs too; the answer counter shows the -4s.
+            logger.LogDebug("Storage queue full for {Path}", http.Request.Path);
             return TResponse.Answer(requestId, ResultCodes<TCode>.ServiceTemporarilyNotValid);
         }
         catch (Exception exception) when (IsStorageUnavailable(exception, cancellationToken))

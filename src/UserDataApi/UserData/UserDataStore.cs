@@ -7,31 +7,15 @@ namespace UserDataApi.UserData;
 
 /// <summary>
 /// Reads and writes user-data records of every sub-family, each call within one <see cref="Filing"/>; every
-/// call is one SQL statement (the cursor key aside), and concurrent gets share one (<see cref="GetBatcher"/>).
+/// call is one SQL statement (the cursor key aside), and concurrent gets share one (<see cref="GetBatcher"/>), as
+/// concurrent sets share one and its commit (<see cref="SetBatcher"/>).
 /// Every call goes straight to Npgsql with positional parameters, so that its statement is prepared once per
 /// connection and no query translation runs per request. Answers are outcomes; each
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
 public sealed class UserDataStore(
-    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, StorageDeadline deadline, IOptions<UserDataOptions> options)
+    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, SetBatcher sets, StorageDeadline deadline, IOptions<UserDataOptions> options)
 {
-    // The conflict branch only updates a row the caller's client app owns, so nothing is written exactly when
-    // the key belongs to another client app. The write happens only while its caller still waits ($8, the
-    // storage deadline): a set sent to a database that hung, and given up on with -4, must not land when the
-    // database wakes up. The first column says whether it was in time (false only with the database's clock
-    // ahead of this server's by about the deadline: answered -4 too, never -7).
-    private const string UpsertSql = """
-        WITH in_time AS (SELECT clock_timestamp() < $8 AS ok),
-        written AS (
-            INSERT INTO user_data_records AS r (user_id, family, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, now(), now() FROM in_time WHERE ok
-            ON CONFLICT (user_id, family, identity_provider, value_key) DO UPDATE
-               SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
-             WHERE r.client_app_id = EXCLUDED.client_app_id
-            RETURNING 1)
-        SELECT ok, EXISTS (SELECT 1 FROM written) FROM in_time
-        """;
-
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it.</summary>
     public async Task<SetOutcome> SetAsync(Filing filing, SetRequest request, Caller caller, CancellationToken cancellationToken)
     {
@@ -40,22 +24,9 @@ public sealed class UserDataStore(
             return SetOutcome.KeyInvalid;
         }
 
-        await using var command = dataSource.CreateCommand(UpsertSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = filing.UserId });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)filing.Family });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = filing.IdentityProvider });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueKey });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.ValueData });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)(request.AccessScope ?? (int)AccessScope.Public) });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deadline.WritableUntil });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        if (!reader.GetBoolean(0))
-        {
-            throw new StorageTimeoutException(deadline.Timeout);
-        }
-        return reader.GetBoolean(1) ? SetOutcome.Stored : SetOutcome.KeyAccessDenied;
+        return await sets.StoreAsync(
+            filing, request.ValueKey, request.ValueData, (AccessScope)(request.AccessScope ?? (int)AccessScope.Public),
+            caller.ClientAppId, Deadline(), cancellationToken);
     }
 
     /// <summary>The caller's own records and other client apps' public ones, in the order the keys were asked for, each key once.</summary>
@@ -184,7 +155,7 @@ public sealed class UserDataStore(
     }
 
     // One statement: lock the listed rows, and delete them only if none is another client app's; then how many were
-    // listed, how many of them are another's, and whether it was in time ($6: see UpsertSql).
+    // listed, how many of them are another's, and whether it was in time ($6: see SetBatcher.BatchSql).
     private const string AllOrNothingSql = """
         WITH listed AS (
             SELECT r.id, r.client_app_id FROM unnest($5::text[]) AS k(value_key)
@@ -221,7 +192,7 @@ public sealed class UserDataStore(
         return command;
     }
 
-    /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="UpsertSql"/>).</summary>
+    /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="SetBatcher.BatchSql"/>).</summary>
     private DateTime Deadline() => deadline.WritableUntil;
 
     /// <summary>Distinct, in one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).</summary>

@@ -59,7 +59,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         {
             await Assert.ThrowsAsync<NpgsqlException>(() => get.WaitAsync(Patience));
         }
-        Assert.Equal(gets.Count, batcher.Sent.Lookups);
+        Assert.Equal(gets.Count, batcher.Sent.Calls);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var queued = asks.Skip(1).Take(5).Select(ask => Find(batcher, ask)).ToList();
         var refused = asks.Skip(6).Take(3).Select(ask => Find(batcher, ask)).ToList();
 
-        Assert.All(refused, get => Assert.IsType<GetQueueFullException>(get.Exception?.InnerException));
+        Assert.All(refused, get => Assert.IsType<StorageQueueFullException>(get.Exception?.InnerException));
         Assert.All(queued, get => Assert.False(get.IsCompleted));
         await locked.ReleaseAsync();
         var answers = await Task.WhenAll(queued.Prepend(held)).WaitAsync(Patience);
