@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Helpers for bench/run, standard library only: an RS256 token authority (key, JWKS, discovery
-document, signed tokens), wrk output parsing, the results table, JSON and the gnuplot chart."""
-import base64, hashlib, json, os, re, subprocess, sys, time
+document, signed tokens), an OAuth provider and the intents signed in through it, wrk output parsing,
+the results table, JSON and the gnuplot chart."""
+import base64, hashlib, http.client, http.server, json, os, re, subprocess, sys, time, urllib.parse
 
 
 def b64url(data: bytes) -> str:
@@ -58,6 +59,72 @@ def tokens(directory, issuer, count, client_app, scopes, lifetime=7200):
         signature = (m2 + q * ((qinv * (m1 - m2)) % p)).to_bytes(size, "big")
         lines.append(signing_input + "." + b64url(signature))
     print("\n".join(lines))
+
+
+def oauth_provider(port):
+    """A plain OAuth 2.0 provider on 127.0.0.1:port for the intent scenario: /authorize sends the browser straight back
+    with a code, /token trades any code for an access token, and /userinfo names the user the code was issued for."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def answer(self, status, body=None, location=None):
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            if url.path == "/authorize":
+                # The code names the user: login_hint carries "bench-user-N".
+                code = b64url(query.get("login_hint", "bench-user").encode())
+                self.answer(302, location=query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]}))
+            elif url.path == "/userinfo":
+                user = base64.urlsafe_b64decode(self.headers["Authorization"].split()[1] + "==").decode()
+                self.answer(200, {"id": user, "preferred_username": user, "email": user + "@bench.test", "name": "Bench " + user})
+            else:
+                self.answer(404, {"error": "not_found"})
+
+        def do_POST(self):
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()))
+            if urllib.parse.urlsplit(self.path).path == "/token" and form.get("code"):
+                self.answer(200, {"access_token": form["code"], "token_type": "Bearer", "expires_in": 3600})
+            else:
+                self.answer(400, {"error": "invalid_request"})
+
+    http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def intents(api, idp, token, count, success_url, out_path):
+    """Signs count users in through the provider (start intent, the provider's redirect, the callback) and writes one
+    "n id token" line per succeeded intent: what the retrieve scenario asks for."""
+    host, port = urllib.parse.urlsplit(api).netloc.split(":")
+    lines = []
+    for n in range(1, count + 1):
+        api_connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        body = json.dumps({"idpId": idp, "urls": {"successUrl": success_url, "failureUrl": success_url + "?failed"}})
+        api_connection.request("POST", "/v2/idp_intents", body, {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+        started = json.loads(api_connection.getresponse().read())
+        if "authUrl" not in started:
+            sys.exit(f"starting intent {n} failed: {started}")
+        auth = urllib.parse.urlsplit(started["authUrl"] + f"&login_hint=bench-user-{n}")
+        provider = http.client.HTTPConnection(auth.hostname, auth.port, timeout=30)
+        provider.request("GET", auth.path + "?" + auth.query)
+        callback = urllib.parse.urlsplit(provider.getresponse().getheader("Location"))
+        api_connection.request("GET", callback.path + "?" + callback.query)
+        done = urllib.parse.urlsplit(api_connection.getresponse().getheader("Location"))
+        result = dict(urllib.parse.parse_qsl(done.query))
+        if "token" not in result:
+            sys.exit(f"intent {n} did not succeed: {done.geturl()}")
+        lines.append(f"{n} {result['id']} {result['token']}")
+    with open(out_path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 # Targets of SPEC §8 (issue 17), printed beside the figures: against the combined reference, or pgbench's own rate.
@@ -132,7 +199,7 @@ def report(results_path, png_path):
     print(f"\nrows: {results['rows']}, connections: {results['connections']}, duration: {results['duration_s']} s each; "
           f"PostgreSQL: {results.get('postgresql', '')}")
     print(f"server: peak RSS {results['peak_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB}: {rss_met}), "
-          f"start to /health/ready {results.get('startup_s', 0):.2f} s; p99 target <= {P99_TARGET_MS} ms")
+          f"start to /health/ready {results.get('startup_s', 0):.2f} s (RSS then {results.get('ready_rss_mb', 0):.0f} MB); p99 target <= {P99_TARGET_MS} ms")
     if results.get("http_alone_rps"):
         print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s; "
               f"combined reference = 1 / (1/http + 1/pgbench)")
@@ -169,6 +236,10 @@ if __name__ == "__main__":
         authority(sys.argv[2], sys.argv[3], sys.argv[4].split(","))
     elif command == "tokens":
         tokens(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6], int(sys.argv[7]) if len(sys.argv) > 7 else 7200)
+    elif command == "oauth":
+        oauth_provider(int(sys.argv[2]))
+    elif command == "intents":
+        intents(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7])
     elif command == "report":
         report(sys.argv[2], sys.argv[3])
     elif command == "cpu":

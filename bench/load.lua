@@ -21,6 +21,12 @@ local function pick(roll)
   if roll <= 70 then return "get1" elseif roll <= 80 then return "get10" elseif roll <= 95 then return "set" else return "shared" end
 end
 
+-- retrieve: one of the intents bench/run signed in ("n id token" lines), asked for again and again (SPEC §4.2 allows it).
+local function retrieve(token, intent)
+  return wrk.format("POST", "/v2/idp_intents/" .. intent.id,
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token }, '{"idpIntentToken":"' .. intent.token .. '"}')
+end
+
 local function build(kind, token, idp, key, serial)
   local family, path, body = "by-idp", nil, nil
   if kind == "uid1" then
@@ -47,13 +53,24 @@ function init(args)
   for line in io.lines(os.getenv("TOKENS_FILE")) do
     tokens[#tokens + 1] = line
   end
+  local intents = {}
+  if scenario == "retrieve" then
+    for line in io.lines(os.getenv("INTENTS_FILE")) do
+      local _, id, token = string.match(line, "(%S+) (%S+) (%S+)")
+      intents[#intents + 1] = { id = id, token = token }
+    end
+  end
   local seed = #threads + tonumber(string.sub(tostring({}), 8), 16) % 100000
   math.randomseed(os.time() * 1000 + seed)
   -- Enough distinct requests that each user and key comes round many times, in a random order per thread.
   local count = math.max(4096, #tokens * 4)
   for i = 1, count do
     local idp = (math.random(2) == 1) and "telegram" or "google"
-    prepared[i] = build(pick(math.random(100)), tokens[math.random(#tokens)], idp, math.random(0, 9), seed * count + i)
+    if scenario == "retrieve" then
+      prepared[i] = retrieve(tokens[math.random(#tokens)], intents[math.random(#intents)])
+    else
+      prepared[i] = build(pick(math.random(100)), tokens[math.random(#tokens)], idp, math.random(0, 9), seed * count + i)
+    end
   end
   next_request = math.random(count)
 end
