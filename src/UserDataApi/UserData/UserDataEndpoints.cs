@@ -23,6 +23,8 @@ public static class UserDataEndpoints
         builder.Services.AddSingleton<UserDataPipeline>();
         builder.Services.AddSingleton<GetBatcher>();
         builder.Services.AddSingleton<SetBatcher>();
+        builder.Services.AddSingleton<OwnKeysBatcher>();
+        builder.Services.AddSingleton<SharedPageBatcher>();
         builder.Services.AddSingleton<UserDataMetrics>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(UserDataMetrics.MeterName));
         builder.Services.AddSingleton<UserDataScopes>();
@@ -135,7 +137,7 @@ public static class UserDataEndpoints
                             SetOutcome.Stored => codes.Success,
                             SetOutcome.KeyAccessDenied => ResultCodes<TCode>.KeyAccessDenied,
                             _ => ResultCodes<TCode>.KeyInvalid,
-                        }))))
+                        }), queued: true)))
             .Document<SetResponse<TCode>, TCode, TSet>(family, "Set", "Create or replace a value",
                 $"Creates the record under {family.FiledUnder}, or replaces its value and access scope when the caller's client app owns it. Scopes: `UserData:WriteScopes`.",
                 (codes.Success, "stored"),
@@ -148,7 +150,7 @@ public static class UserDataEndpoints
                     {
                         var values = await store.GetAsync(filing, request, caller, cancellationToken);
                         return new GetResponse<TCode>(request.RequestId, values.Count > 0 ? codes.Success : codes.NotFound, values);
-                    })))
+                    }, queued: true)))
             .Document<GetResponse<TCode>, TCode, TGet>(family, "Get", "Read values by key",
                 $"Returns, for each requested key {family.Here}, the record when the caller's client app owns it or it is public. Scopes: `UserData:ReadScopes`.",
                 (codes.NotFound, "none of the keys is visible"),
@@ -161,7 +163,7 @@ public static class UserDataEndpoints
                     {
                         var own = await store.ListOwnAsync(filing, caller, cancellationToken);
                         return new ListGetResponse<TCode>(request.RequestId, own.IsEmpty ? codes.NotFound : codes.Success, own.Private, own.Public);
-                    }, emptyListGet)))
+                    }, emptyListGet, queued: true)))
             .Document<ListGetResponse<TCode>, TCode, TListGet>(family, "ListGet", "List the caller's own keys",
                 $"Lists the keys the caller's client app owns {family.Here}, split by access scope."
                 + (emptyListGet is null ? "" : " The body may be left out, or be `{}` or hold only `request_id`.") + " Scopes: `UserData:ReadScopes`.",

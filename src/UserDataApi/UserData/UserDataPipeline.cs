@@ -18,18 +18,24 @@ namespace UserDataApi.UserData;
 public sealed class UserDataPipeline(
     TokenChecker tokens, IdentityProviderCatalog catalog, StorageDeadline deadline, UserDataMetrics metrics, ILogger<UserDataPipeline> logger)
 {
+    /// <summary>
+    /// Answers one user-data call. The endpoint's <c>work</c> runs within <see cref="StorageDeadline.RunAsync{T}"/>, unless
+    /// it is <c>queued</c>: it only queues its statement on a batcher (<see cref="GetBatcher"/>, <see cref="SetBatcher"/>),
+    /// which holds each call to the storage deadline itself, so it runs on the request's own thread with no deadline around it.
+    /// </summary>
     public async Task<TResponse> RunAsync<TRequest, TResponse, TCode>(
         HttpContext http,
         UserDataFamily family,
         JsonTypeInfo<TRequest> requestType,
         ScopeSet requiredScopes,
         Func<Filing, TRequest, Caller, CancellationToken, Task<TResponse>> work,
-        Func<TRequest>? whenEmpty = null)
+        Func<TRequest>? whenEmpty = null,
+        bool queued = false)
         where TRequest : UserDataRequest
         where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
         where TCode : struct, Enum
     {
-        var response = await AnswerAsync<TRequest, TResponse, TCode>(http, family, requestType, requiredScopes, work, whenEmpty);
+        var response = await AnswerAsync<TRequest, TResponse, TCode>(http, family, requestType, requiredScopes, work, whenEmpty, queued);
         metrics.Record(http, ResultCodes<TCode>.Number(response.Result));
         return response;
     }
@@ -40,7 +46,8 @@ public sealed class UserDataPipeline(
         JsonTypeInfo<TRequest> requestType,
         ScopeSet requiredScopes,
         Func<Filing, TRequest, Caller, CancellationToken, Task<TResponse>> work,
-        Func<TRequest>? whenEmpty)
+        Func<TRequest>? whenEmpty,
+        bool queued)
         where TRequest : UserDataRequest
         where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>
         where TCode : struct, Enum
@@ -52,7 +59,14 @@ public sealed class UserDataPipeline(
             var request = await JsonRequestBody.ReadAsync(http.Request, requestType, cancellationToken, whenEmpty);
             requestId = request?.RequestId;
             var (refusal, caller) = await CheckAsync<TRequest, TResponse, TCode>(http, family, request, requiredScopes);
-            return refusal ?? await deadline.RunAsync(http, storage => work(Filing.Of(family, caller!, request!), request!, caller!, storage));
+            if (refusal is not null)
+            {
+                return refusal;
+            }
+            var filing = Filing.Of(family, caller!, request!);
+            return queued
+                ? await work(filing, request!, caller!, cancellationToken)
+                : await deadline.RunAsync(http, storage => work(filing, request!, caller!, storage));
         }
         catch (StorageQueueFullException)
         {

@@ -7,14 +7,15 @@ namespace UserDataApi.UserData;
 
 /// <summary>
 /// Reads and writes user-data records of every sub-family, each call within one <see cref="Filing"/>; every
-/// call is one SQL statement (the cursor key aside), and concurrent gets share one (<see cref="GetBatcher"/>), as
-/// concurrent sets share one and its commit (<see cref="SetBatcher"/>).
+/// call is one SQL statement (the cursor key aside). Concurrent gets share one (<see cref="GetBatcher"/>), as do concurrent
+/// sets, and their commit (<see cref="SetBatcher"/>), and concurrent list calls (<see cref="OwnKeysBatcher"/>,
+/// <see cref="SharedPageBatcher"/>).
 /// Every call goes straight to Npgsql with positional parameters, so that its statement is prepared once per
 /// connection and no query translation runs per request. Answers are outcomes; each
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
 public sealed class UserDataStore(
-    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, SetBatcher sets, StorageDeadline deadline, IOptions<UserDataOptions> options)
+    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, SetBatcher sets, OwnKeysBatcher ownKeys, SharedPageBatcher sharedPages, StorageDeadline deadline, IOptions<UserDataOptions> options)
 {
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it.</summary>
     public async Task<SetOutcome> SetAsync(Filing filing, SetRequest request, Caller caller, CancellationToken cancellationToken)
@@ -46,34 +47,9 @@ public sealed class UserDataStore(
         return values;
     }
 
-    // The list calls, too, are positional commands: EF Core's query pipeline cost more per call than the statement.
-    private const string OwnKeysSql = """
-        SELECT value_key, access_scope FROM user_data_records
-         WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND client_app_id = $4
-         ORDER BY value_key
-        """;
-
-    // value_key has the "C" collation: the byte order a cursor pages by.
-    private const string SharedPageSql = """
-        SELECT value_key FROM user_data_records
-         WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND access_scope = 1 AND client_app_id <> $4 AND value_key > $5
-         ORDER BY value_key
-         LIMIT $6
-        """;
-
     /// <summary>The keys the caller's client app owns, split by access scope, in key order.</summary>
-    public async Task<OwnKeys> ListOwnAsync(Filing filing, Caller caller, CancellationToken cancellationToken)
-    {
-        await using var command = FilingCommand(OwnKeysSql, filing, caller);
-        var keysPrivate = new List<string>();
-        var keysPublic = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            (reader.GetInt16(1) == (short)AccessScope.Private ? keysPrivate : keysPublic).Add(reader.GetString(0));
-        }
-        return new OwnKeys([.. keysPrivate], [.. keysPublic]);
-    }
+    public Task<OwnKeys> ListOwnAsync(Filing filing, Caller caller, CancellationToken cancellationToken) =>
+        ownKeys.ListAsync(filing, caller.ClientAppId, cancellationToken);
 
     /// <summary>
     /// One page of other client apps' public keys, in key order. A full page carries a cursor to the
@@ -93,20 +69,9 @@ public sealed class UserDataStore(
         }
 
         var pageSize = (int)(request.PageSize ?? SharedListGetRequest.DefaultPageSize);
-        await using var command = FilingCommand(SharedPageSql, filing, caller);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = after });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = pageSize });
-        var keys = new List<string>(Math.Min(pageSize, 128));
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                keys.Add(reader.GetString(0));
-            }
-        }
-
-        var next = keys.Count == pageSize ? await cursors.CreateAsync(caller, filing, keys[^1], cancellationToken) : "";
-        return new SharedPage([.. keys], next, firstPage);
+        var keys = await sharedPages.PageAsync(filing, caller.ClientAppId, after, pageSize, cancellationToken);
+        var next = keys.Length == pageSize ? await cursors.CreateAsync(caller, filing, keys[^1], cancellationToken) : "";
+        return new SharedPage(keys, next, firstPage);
     }
 
     /// <summary>A positional command whose first four parameters are the filing and the caller's client app.</summary>
