@@ -40,7 +40,7 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
             INSERT INTO user_data_records AS r (user_id, family, identity_provider, value_key, value_data, access_scope, client_app_id, created_at, updated_at)
             SELECT user_id, family, identity_provider, value_key, value_data, access_scope, client_app_id, now(), now()
               FROM asked WHERE in_time
-             ORDER BY user_id, family, identity_provider, value_key
+             ORDER BY user_id COLLATE "C", family, identity_provider COLLATE "C", value_key
             ON CONFLICT (user_id, family, identity_provider, value_key) DO UPDATE
                SET value_data = EXCLUDED.value_data, access_scope = EXCLUDED.access_scope, updated_at = EXCLUDED.updated_at
              WHERE r.client_app_id = EXCLUDED.client_app_id
@@ -102,7 +102,7 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
     }
 
     /// <summary>A failure of this statement, not of the connection or the database: each set alone may still succeed.</summary>
-    private static bool IsTheStatements(Exception exception) => exception is PostgresException or not NpgsqlException;
+    internal static bool IsTheStatements(Exception exception) => exception is PostgresException or not NpgsqlException;
 
     private async Task WriteAsync(List<Write> batch, CancellationToken cancellationToken)
     {

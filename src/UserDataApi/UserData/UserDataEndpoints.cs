@@ -23,6 +23,7 @@ public static class UserDataEndpoints
         builder.Services.AddSingleton<UserDataPipeline>();
         builder.Services.AddSingleton<GetBatcher>();
         builder.Services.AddSingleton<SetBatcher>();
+        builder.Services.AddSingleton<DeleteBatcher>();
         builder.Services.AddSingleton<OwnKeysBatcher>();
         builder.Services.AddSingleton<SharedPageBatcher>();
         builder.Services.AddSingleton<UserDataMetrics>();
@@ -64,7 +65,7 @@ public static class UserDataEndpoints
                         var (listed, foreign) = await store.DeleteAllOrNothingAsync(filing, request, caller, cancellationToken);
                         return new DeleteResponse<ByIdpResultCode>(request.RequestId,
                             foreign > 0 ? ByIdpResultCode.KeyAccessDenied : listed == 0 ? ByIdpResultCode.SuccessNotFound : ByIdpResultCode.Success);
-                    })))
+                    }, queued: true)))
             .Document<DeleteResponse<ByIdpResultCode>, ByIdpResultCode, ByIdpDeleteRequest>(byIdp, "Delete", "Remove the caller's own keys",
                 "Removes the listed keys the caller's client app owns. If any listed key belongs to another client app, nothing is removed. Scopes: `UserData:WriteScopes`.",
                 (ByIdpResultCode.SuccessNotFound, "none of the keys existed"),
@@ -81,7 +82,7 @@ public static class UserDataEndpoints
                         var removed = await store.DeleteOwnAsync(filing, request, caller, cancellationToken);
                         var results = request.ValueKeys.Distinct(StringComparer.Ordinal).Select(key => new KeyDeleteResult(key, removed.Contains(key))).ToArray();
                         return new ByUserIdDeleteResponse(request.RequestId, removed.Count > 0 ? ByUserIdResultCode.Success : ByUserIdResultCode.SuccessNotFound, results);
-                    })))
+                    }, queued: true)))
             .Document<ByUserIdDeleteResponse, ByUserIdResultCode, DeleteRequest>(byUserId, "Delete", "Remove the caller's own keys, answering per key",
                 "Removes those of the listed keys that the caller's client app owns; a key another client app owns, or that does not exist, is left alone. "
                 + "`keys_delete_results` holds one `{ value_key, is_deleted }` per distinct asked key. Scopes: `UserData:WriteScopes`.",
@@ -97,7 +98,7 @@ public static class UserDataEndpoints
                     {
                         var removed = await store.DeleteOwnAsync(filing, request, caller, cancellationToken);
                         return new DeleteResponse<ByEmailResultCode>(request.RequestId, removed.Count > 0 ? ByEmailResultCode.Success : ByEmailResultCode.SuccessNotFound);
-                    })))
+                    }, queued: true)))
             .Document<DeleteResponse<ByEmailResultCode>, ByEmailResultCode, DeleteRequest>(byEmail, "Delete", "Remove the caller's own keys",
                 "Removes those of the listed keys that the caller's client app owns; a key another client app owns is left alone. Scopes: `UserData:WriteScopes`.",
                 (ByEmailResultCode.SuccessNotFound, "no key was removed"),

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Npgsql;
 using UserDataApi.Auth;
 using UserDataApi.Persistence;
 
@@ -9,13 +8,13 @@ namespace UserDataApi.UserData;
 /// Reads and writes user-data records of every sub-family, each call within one <see cref="Filing"/>; every
 /// call is one SQL statement (the cursor key aside). Concurrent gets share one (<see cref="GetBatcher"/>), as do concurrent
 /// sets, and their commit (<see cref="SetBatcher"/>), and concurrent list calls (<see cref="OwnKeysBatcher"/>,
-/// <see cref="SharedPageBatcher"/>).
+/// <see cref="SharedPageBatcher"/>); concurrent deletes share a commit (<see cref="DeleteBatcher"/>).
 /// Every call goes straight to Npgsql with positional parameters, so that its statement is prepared once per
 /// connection and no query translation runs per request. Answers are outcomes; each
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
 public sealed class UserDataStore(
-    NpgsqlDataSource dataSource, SearchCursor cursors, GetBatcher batcher, SetBatcher sets, OwnKeysBatcher ownKeys, SharedPageBatcher sharedPages, StorageDeadline deadline, IOptions<UserDataOptions> options)
+    SearchCursor cursors, GetBatcher batcher, SetBatcher sets, DeleteBatcher deletes, OwnKeysBatcher ownKeys, SharedPageBatcher sharedPages, StorageDeadline deadline, IOptions<UserDataOptions> options)
 {
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it.</summary>
     public async Task<SetOutcome> SetAsync(Filing filing, SetRequest request, Caller caller, CancellationToken cancellationToken)
@@ -74,94 +73,25 @@ public sealed class UserDataStore(
         return new SharedPage(keys, next, firstPage);
     }
 
-    /// <summary>A positional command whose first four parameters are the filing and the caller's client app.</summary>
-    private NpgsqlCommand FilingCommand(string sql, Filing filing, Caller caller)
-    {
-        var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = filing.UserId });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)filing.Family });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = filing.IdentityProvider });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = caller.ClientAppId });
-        return command;
-    }
-
     /// <summary>
     /// by-idp's delete: removes the listed keys when all that exist belong to the caller's client app, and
     /// nothing otherwise. Returns how many of them existed, and how many of those belong to other client apps.
     /// </summary>
     public async Task<(int Listed, int Foreign)> DeleteAllOrNothingAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        await using var command = DeleteCommand(AllOrNothingSql, filing, request, caller);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        // Late (the database's clock ahead of this server's): nothing was removed, and saying so would mislead.
-        return reader.GetBoolean(2) ? (reader.GetInt32(0), reader.GetInt32(1)) : throw new StorageTimeoutException(deadline.Timeout);
+        var outcome = await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: true, Deadline(), cancellationToken);
+        return (outcome.Listed, outcome.Foreign);
     }
 
     /// <summary>
     /// by-user-id's and by-email's delete: removes those of the listed keys that the caller's client app owns,
     /// and leaves other client apps' keys alone. Returns the keys removed.
     /// </summary>
-    public async Task<IReadOnlySet<string>> DeleteOwnAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
-    {
-        await using var command = DeleteCommand(OwnKeysDeleteSql, filing, request, caller);
-        var removed = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            // A NULL row: late (the database's clock ahead of this server's), nothing removed.
-            if (reader.IsDBNull(0))
-            {
-                throw new StorageTimeoutException(deadline.Timeout);
-            }
-            removed.Add(reader.GetString(0));
-        }
-        return removed;
-    }
-
-    // One statement: lock the listed rows, and delete them only if none is another client app's; then how many were
-    // listed, how many of them are another's, and whether it was in time ($6: see SetBatcher.BatchSql).
-    private const string AllOrNothingSql = """
-        WITH listed AS (
-            SELECT r.id, r.client_app_id FROM unnest($5::text[]) AS k(value_key)
-             CROSS JOIN LATERAL (
-                SELECT id, client_app_id FROM user_data_records
-                 WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND value_key = k.value_key
-                 LIMIT 1 FOR UPDATE) AS r),
-        in_time AS (SELECT clock_timestamp() < $6 AS ok),
-        foreign_keys AS (SELECT 1 FROM listed WHERE client_app_id <> $4),
-        removed AS (
-            DELETE FROM user_data_records r USING listed
-             WHERE r.id = listed.id AND NOT EXISTS (SELECT 1 FROM foreign_keys) AND (SELECT ok FROM in_time)
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM listed)::int, (SELECT count(*) FROM foreign_keys)::int, (SELECT ok FROM in_time)
-        """;
-
-    // The caller's own listed keys, removed; a NULL row when it was late.
-    private const string OwnKeysDeleteSql = """
-        WITH in_time AS (SELECT clock_timestamp() < $6 AS ok),
-        removed AS (
-            DELETE FROM user_data_records
-             WHERE user_id = $1 AND family = $2 AND identity_provider = $3 AND client_app_id = $4
-               AND value_key = ANY($5::text[]) AND (SELECT ok FROM in_time)
-            RETURNING value_key)
-        SELECT value_key FROM removed
-        UNION ALL SELECT NULL FROM in_time WHERE NOT ok
-        """;
-
-    private NpgsqlCommand DeleteCommand(string sql, Filing filing, DeleteRequest request, Caller caller)
-    {
-        var command = FilingCommand(sql, filing, caller);
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = DeletionOrder(request.ValueKeys) });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = Deadline() });
-        return command;
-    }
+    public async Task<IReadOnlySet<string>> DeleteOwnAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken) =>
+        (await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: false, Deadline(), cancellationToken)).Removed;
 
     /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="SetBatcher.BatchSql"/>).</summary>
     private DateTime Deadline() => deadline.WritableUntil;
-
-    /// <summary>Distinct, in one order for every caller, so that two deletes of the same keys lock their rows alike (no deadlock).</summary>
-    private static string[] DeletionOrder(IReadOnlyList<string> keys) => keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 }
 
 /// <summary>What a set did.</summary>
