@@ -77,27 +77,8 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
 
     protected override bool Conflicts(List<Deletion> batch, Deletion next) => batch.Exists(deletion => deletion.Filing == next.Filing);
 
-    protected override async Task ExecuteAsync(List<Deletion> batch, int weight, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await DeleteAsync(batch, cancellationToken);
-        }
-        catch (Exception exception) when (batch.Count > 1 && !cancellationToken.IsCancellationRequested && SetBatcher.IsTheStatements(exception))
-        {
-            foreach (var deletion in batch)
-            {
-                try
-                {
-                    await DeleteAsync([deletion], cancellationToken);
-                }
-                catch (Exception alone) when (!cancellationToken.IsCancellationRequested)
-                {
-                    deletion.Done.TrySetException(alone);
-                }
-            }
-        }
-    }
+    protected override Task ExecuteAsync(List<Deletion> batch, int weight, CancellationToken cancellationToken) =>
+        SendOrEachAloneAsync(batch, DeleteAsync, cancellationToken);
 
     private async Task DeleteAsync(List<Deletion> batch, CancellationToken cancellationToken)
     {

@@ -78,31 +78,9 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
 
     protected override bool Conflicts(List<Write> batch, Write next) => batch.Exists(write => write.IsSameRecord(next));
 
-    protected override async Task ExecuteAsync(List<Write> batch, int weight, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await WriteAsync(batch, cancellationToken);
-        }
-        catch (Exception exception) when (batch.Count > 1 && !cancellationToken.IsCancellationRequested && IsTheStatements(exception))
-        {
-            // One set the database cannot take (a key too long for the index, say) must not fail the others.
-            foreach (var write in batch)
-            {
-                try
-                {
-                    await WriteAsync([write], cancellationToken);
-                }
-                catch (Exception alone) when (!cancellationToken.IsCancellationRequested)
-                {
-                    write.Done.TrySetException(alone);
-                }
-            }
-        }
-    }
-
-    /// <summary>A failure of this statement, not of the connection or the database: each set alone may still succeed.</summary>
-    internal static bool IsTheStatements(Exception exception) => exception is PostgresException or not NpgsqlException;
+    // One set the database cannot take (a key too long for the index, say) must not fail the others.
+    protected override Task ExecuteAsync(List<Write> batch, int weight, CancellationToken cancellationToken) =>
+        SendOrEachAloneAsync(batch, WriteAsync, cancellationToken);
 
     private async Task WriteAsync(List<Write> batch, CancellationToken cancellationToken)
     {

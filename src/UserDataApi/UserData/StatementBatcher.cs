@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Npgsql;
 using UserDataApi.Persistence;
 
 namespace UserDataApi.UserData;
@@ -80,6 +81,35 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
 
     /// <summary>Sends <paramref name="batch"/> and answers each of its calls; throwing fails those it has not answered.</summary>
     protected abstract Task ExecuteAsync(List<TCall> batch, int weight, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="batch"/> with <paramref name="send"/>; when the database refuses it (a statement failed, which
+    /// for a write rolls the whole batch back), sends each call alone, so that one call the database cannot take fails no other.
+    /// </summary>
+    protected static async Task SendOrEachAloneAsync(List<TCall> batch, Func<List<TCall>, CancellationToken, Task> send, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await send(batch, cancellationToken);
+        }
+        catch (Exception exception) when (batch.Count > 1 && !cancellationToken.IsCancellationRequested && IsTheStatements(exception))
+        {
+            foreach (var call in batch)
+            {
+                try
+                {
+                    await send([call], cancellationToken);
+                }
+                catch (Exception alone) when (!cancellationToken.IsCancellationRequested)
+                {
+                    call.Done.TrySetException(alone);
+                }
+            }
+        }
+    }
+
+    /// <summary>A failure of the batch's statements, not of the connection or the database: each call alone may still succeed.</summary>
+    private static bool IsTheStatements(Exception exception) => exception is PostgresException or not NpgsqlException;
 
     private async Task RunAsync()
     {

@@ -26,7 +26,7 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
         await using var batcher = new DeleteBatcher(DataSource, maxBatchesInFlight: 1);
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var held = Delete(batcher, ByIdp("warm-up"), ["nothing"], allOrNothing: true);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         // users[0]: all or nothing with another's key: nothing goes. users[1]: all or nothing, own key only: it goes.
         // users[2]: own keys only, with another's key: only the own one goes. users[3]: own keys only, nothing listed exists.
@@ -65,7 +65,7 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
         await using var batcher = new DeleteBatcher(DataSource, maxBatchesInFlight: 1);
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var held = Delete(batcher, ByIdp("warm-up"), ["nothing"], allOrNothing: true);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var first = Delete(batcher, ByIdp(users[0]), ["mine"], allOrNothing: true);
         // A NUL PostgreSQL cannot take as text: this statement fails, and with it the batch's transaction.
@@ -90,15 +90,6 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
 
     private static (int Listed, int Foreign) Counts(DeleteOutcome outcome) => (outcome.Listed, outcome.Foreign);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the first batch to go out");
-            await Task.Delay(10);
-        }
-    }
 
     private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }

@@ -29,7 +29,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         // Hold the first batch in the database while the other gets queue up.
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var first = Find(batcher, asks[0]);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
         var rest = asks.Skip(1).Select(ask => Find(batcher, ask)).ToList();
         await Task.Delay(200);
         Assert.False(first.IsCompleted);
@@ -90,7 +90,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         using var gaveUp = new CancellationTokenSource();
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var held = Find(batcher, asks[0]);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var abandoned = batcher.FindAsync(ByIdp(asks[1].User, asks[1].Provider), asks[1].Keys, asks[1].App, gaveUp.Token);
         var other = Find(batcher, asks[2]);
@@ -137,7 +137,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1);
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var held = Find(batcher, asks[0]);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         // Queued together, so that they would share the next batch.
         var odd = batcher.FindAsync(ByIdp("user\0x", "telegram"), ["a"], "app\0", CancellationToken.None);
@@ -161,7 +161,7 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new GetBatcher(DataSource, maxBatchesInFlight: 1, maxQueuedGets: 5);
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
         var held = Find(batcher, asks[0]);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var queued = asks.Skip(1).Take(5).Select(ask => Find(batcher, ask)).ToList();
         var refused = asks.Skip(6).Take(3).Select(ask => Find(batcher, ask)).ToList();
@@ -191,9 +191,9 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var locked = await RecordsLock.HoldAsync(connectionString);
 
         var held = Get(1);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 2);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 2);
         var queued = Get(2);
-        await WaitUntilAsync(() => batcher.Queued == 1);
+        await Waits.UntilAsync(() => batcher.Queued == 1);
         var refused = await Get(3).WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.Equal(-4, refused.Result());
@@ -280,15 +280,6 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
             .Select(s => KeyValuePair.Create(s.Key, s.Value))
             .OrderBy(p => p.Key, StringComparer.Ordinal);
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the first batch to go out");
-            await Task.Delay(10);
-        }
-    }
 
     private static Filing ByIdp(string user, string identityProvider) => new(UserDataFamily.ByIdentityProvider, user, identityProvider);
 }

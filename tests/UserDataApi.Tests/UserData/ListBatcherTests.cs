@@ -26,7 +26,7 @@ public sealed class ListBatcherTests(UserDataFixture fixture) : IClassFixture<Us
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var users = stored.Select(s => s.User).Distinct().ToList();
         var held = batcher.ListAsync(ByIdp(users[0]), "app-1", CancellationToken.None);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var asks = (from user in users.Append("nobody") from app in Apps select (user, app)).ToList();
         var listings = asks.Select(ask => batcher.ListAsync(ByIdp(ask.user), ask.app, CancellationToken.None)).ToList();
@@ -55,7 +55,7 @@ public sealed class ListBatcherTests(UserDataFixture fixture) : IClassFixture<Us
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var users = stored.Select(s => s.User).Distinct().ToList();
         var held = batcher.PageAsync(ByIdp(users[0]), "app-1", "", 10, CancellationToken.None);
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var asks = (from user in users from app in Apps from after in new[] { "", "k05", "k2" } from size in new[] { 1, 3, 100 } select (user, app, after, size)).ToList();
         var pages = asks.Select(ask => batcher.PageAsync(ByIdp(ask.user), ask.app, ask.after, ask.size, CancellationToken.None)).ToList();
@@ -97,15 +97,6 @@ public sealed class ListBatcherTests(UserDataFixture fixture) : IClassFixture<Us
     private static string[] KeysOf(IEnumerable<Stored> records, AccessScope scope) =>
         records.Where(r => r.Scope == scope).Select(r => r.Key).Order(StringComparer.Ordinal).ToArray();
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the first batch to go out");
-            await Task.Delay(10);
-        }
-    }
 
     private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }

@@ -22,7 +22,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
 
         var first = Store(batcher, user, "k-first", "v-first");
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
         var rest = Enumerable.Range(0, 40).Select(i => Store(batcher, user, $"k{i}", $"v{i}")).ToList();
         await Task.Delay(200);
         Assert.False(first.IsCompleted);
@@ -49,7 +49,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new SetBatcher(DataSource, maxBatchesInFlight: 1);
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var held = Store(batcher, user, "warm", "w");
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var sets = new[] { Store(batcher, user, "same", "1"), Store(batcher, user, "other", "o"), Store(batcher, user, "same", "2"), Store(batcher, user, "same", "3") };
         await locked.ReleaseAsync();
@@ -69,7 +69,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new SetBatcher(DataSource, maxBatchesInFlight: 1);
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var held = Store(batcher, user, "warm", "w");
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         // A key too large for the unique index's btree (random, so that it does not compress below the limit).
         var tooLarge = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4000));
@@ -129,7 +129,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         await using var batcher = new SetBatcher(DataSource, maxBatchesInFlight: 1, maxQueuedSets: 3);
         await using var locked = await RecordsLock.HoldAsync(fixture.ConnectionString);
         var held = Store(batcher, user, "warm", "w");
-        await WaitUntilAsync(() => batcher.Sent.Batches == 1);
+        await Waits.UntilAsync(() => batcher.Sent.Batches == 1);
 
         var queued = Enumerable.Range(0, 3).Select(i => Store(batcher, user, $"q{i}", "q")).ToList();
         var refused = Store(batcher, user, "refused", "r");
@@ -156,15 +156,6 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         return (string?)await command.ExecuteScalarAsync();
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the first batch to go out");
-            await Task.Delay(10);
-        }
-    }
 
     private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }
