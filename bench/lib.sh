@@ -109,7 +109,7 @@ sign_in_intents() {
   log "signing in $1 users through the OAuth provider (intents)"
   python3 bench/bench_tools.py intents "http://127.0.0.1:$api_port" bench-oauth "$(head -n 1 "$work/tokens.txt")" "$1" \
     "http://127.0.0.1:$api_port/signed-in" "$work/intents.txt"
-  psql_run -c "DROP TABLE IF EXISTS bench_intents; CREATE TABLE bench_intents (n int PRIMARY KEY, id text NOT NULL)" \
+  psql_run -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_intents; CREATE TABLE bench_intents (n int PRIMARY KEY, id text NOT NULL)" \
     -c "\\copy bench_intents FROM PROGRAM 'cut -d \" \" -f 1,2 $work/intents.txt' WITH (DELIMITER ' ')"
   intent_count=$1
 }
