@@ -85,29 +85,35 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         // In the order of their filings, so that the batch's locks come in the order a set batch takes them.
         var ordered = batch.Order(Deletion.ByFiling).ToList();
         var outcomes = new DeleteOutcome?[ordered.Count];
-        // One batch, one Sync: PostgreSQL runs its statements in one implicit transaction, committed (or rolled back) at its end.
-        await using (var statements = dataSource.CreateBatch())
+        // One transaction, on a connection of its own: a transaction binds the multiplexed connection to one connector for
+        // its length, so that a statement that fails mid-batch leaves nobody else's commands behind it on the wire.
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            foreach (var deletion in ordered)
+            await using (var statements = new NpgsqlBatch(connection, transaction))
             {
-                var statement = new NpgsqlBatchCommand(deletion.AllOrNothing ? AllOrNothingSql : OwnKeysSql);
-                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.UserId });
-                statement.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)deletion.Filing.Family });
-                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.IdentityProvider });
-                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.ClientAppId });
-                statement.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletion.Keys });
-                statement.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deletion.WritableUntil });
-                statements.BatchCommands.Add(statement);
-            }
-            await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
-            for (var i = 0; i < ordered.Count; i++)
-            {
-                if (i > 0)
+                foreach (var deletion in ordered)
                 {
-                    await reader.NextResultAsync(cancellationToken);
+                    var statement = new NpgsqlBatchCommand(deletion.AllOrNothing ? AllOrNothingSql : OwnKeysSql);
+                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.UserId });
+                    statement.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)deletion.Filing.Family });
+                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.IdentityProvider });
+                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.ClientAppId });
+                    statement.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletion.Keys });
+                    statement.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deletion.WritableUntil });
+                    statements.BatchCommands.Add(statement);
                 }
-                outcomes[i] = ordered[i].AllOrNothing ? await AllOrNothingOutcomeAsync(reader, cancellationToken) : await OwnKeysOutcomeAsync(reader, cancellationToken);
+                await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
+                for (var i = 0; i < ordered.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        await reader.NextResultAsync(cancellationToken);
+                    }
+                    outcomes[i] = ordered[i].AllOrNothing ? await AllOrNothingOutcomeAsync(reader, cancellationToken) : await OwnKeysOutcomeAsync(reader, cancellationToken);
+                }
             }
+            await transaction.CommitAsync(cancellationToken);
         }
         // Committed: only now is any of them answered.
         for (var i = 0; i < ordered.Count; i++)
