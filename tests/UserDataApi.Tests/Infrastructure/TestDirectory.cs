@@ -104,6 +104,23 @@ public sealed class TestDirectory : IAsyncDisposable
         await File.WriteAllTextAsync(ldif, Ldif());
         await RunAsync("/usr/sbin/slapadd", "-q", "-f", config, "-l", ldif);
 
+        // A port picked free may be taken by another test's listener before slapd binds it: slapd then exits at once,
+        // and is started again on other ports.
+        for (var start = 0; ; start++)
+        {
+            if (await TryStartAsync(slapd, config, directory, caPath) is { } started)
+            {
+                return started;
+            }
+            if (start == 2)
+            {
+                throw new InvalidOperationException("slapd did not start listening (three tries)");
+            }
+        }
+    }
+
+    private static async Task<TestDirectory?> TryStartAsync(string slapd, string config, string directory, string caPath)
+    {
         var ldapPort = ServerProcess.FreePort();
         var ldapsPort = ServerProcess.FreePort();
         var start = new ProcessStartInfo(slapd, ["-f", config, "-h", $"ldap://127.0.0.1:{ldapPort}/ ldaps://127.0.0.1:{ldapsPort}/", "-d", "0"])
@@ -114,24 +131,29 @@ public sealed class TestDirectory : IAsyncDisposable
         var process = Process.Start(start)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var silent = new TcpListener(IPAddress.Loopback, 0);
-        silent.Start();
-        var directoryServer = new TestDirectory(process, directory, ldapPort, ldapsPort, caPath, silent, ServerProcess.FreePort());
-        for (var attempt = 0; attempt < 100; attempt++)
+        for (var attempt = 0; attempt < 100 && !process.HasExited; attempt++)
         {
             try
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, ldapPort);
-                return directoryServer;
+                var silent = new TcpListener(IPAddress.Loopback, 0);
+                silent.Start();
+                return new TestDirectory(process, directory, ldapPort, ldapsPort, caPath, silent, ServerProcess.FreePort());
             }
-            catch (SocketException) when (!process.HasExited)
+            catch (SocketException)
             {
                 await Task.Delay(100);
             }
         }
-        await directoryServer.DisposeAsync();
-        throw new InvalidOperationException("slapd did not start listening");
+        // Not listening: the directory (its files kept for another try) is stopped, not disposed.
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+        return null;
     }
 
     /// <summary>The settings of an <c>ldap</c> provider on this directory: the service account, people, and the attribute mapping.</summary>
