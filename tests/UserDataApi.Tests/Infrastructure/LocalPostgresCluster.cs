@@ -19,19 +19,32 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         Port = port;
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     /// <summary>The cluster's <c>postgres</c> database as its superuser, with these extra settings (e.g. <c>Timeout=3</c>).</summary>
     public string ConnectionString(string extraSettings = "") =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;{extraSettings}";
 
-    /// <summary>Initialises a cluster in a new temporary directory and starts it on a free port.</summary>
+    /// <summary>
+    /// Initialises a cluster in a new temporary directory and starts it on a free port; on another free port when the
+    /// first was taken before PostgreSQL could bind it (by another test's listener: ports are picked, not held).
+    /// </summary>
     public static async Task<LocalPostgresCluster> CreateAsync()
     {
-        var port = int.Parse(await RunScriptAsync("free_port"));
-        var cluster = new LocalPostgresCluster(Directory.CreateTempSubdirectory("userdataapi-outage-pg.").FullName, port);
-        await cluster.StartAsync();
-        return cluster;
+        var cluster = new LocalPostgresCluster(Directory.CreateTempSubdirectory("userdataapi-outage-pg.").FullName, 0);
+        for (var start = 1; ; start++)
+        {
+            cluster.Port = int.Parse(await RunScriptAsync("free_port"));
+            try
+            {
+                await cluster.StartAsync();
+                return cluster;
+            }
+            catch (InvalidOperationException exception) when (start < 3 && exception.Message.Contains("Address already in use"))
+            {
+                // Started again below, on another port.
+            }
+        }
     }
 
     /// <summary>Starts the cluster and returns once it accepts connections.</summary>
