@@ -67,7 +67,7 @@ public static class IntentEndpoints
         return app;
     }
 
-    private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, IntentFlow flow, UserServiceMethods methods)
+    private static async Task<Results<RedirectHttpResult, JsonHttpResult<GatewayError>>> CallbackAsync(HttpContext http, UserServiceMethods methods)
     {
         IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> values = http.Request.Query;
         if (http.Request.HasFormContentType)
@@ -90,8 +90,7 @@ public static class IntentEndpoints
         var callback = new CallbackParameters(
             parameters.GetValueOrDefault("state"), parameters.GetValueOrDefault("code"),
             parameters.GetValueOrDefault("error"), parameters.GetValueOrDefault("error_description"));
-        var outcome = await http.RequestServices.GetRequiredService<StorageDeadline>()
-            .RunAsync(http, storage => flow.CompleteAsync(callback, methods.CallbackUrl(http), storage), methods.ProviderTime);
+        var outcome = await methods.CompleteAsync(callback, http);
         return outcome.Error is { } error ? error.ToRest() : TypedResults.Redirect(outcome.Value!);
     }
 }

@@ -43,6 +43,10 @@ public sealed class UserServiceMethods(IntentFlow flow, IntentLinks links, Stora
     public Task<IntentOutcome<RemoveIDPLinkResponse>> RemoveLinkAsync(Caller caller, RemoveIDPLinkRequest request, HttpContext http) =>
         deadline.RunAsync(http, storage => links.RemoveAsync(caller, request, storage));
 
+    /// <summary>The providers' callback (not a method of the service): within the storage deadline and <see cref="ProviderTime"/>.</summary>
+    public Task<IntentOutcome<string>> CompleteAsync(CallbackParameters callback, HttpContext http) =>
+        deadline.RunAsync(http, storage => flow.CompleteAsync(callback, CallbackUrl(http), storage), ProviderTime);
+
     /// <summary>
     /// What a call that talks to a provider may take beyond the storage deadline: up to six provider calls (discovery and key
     /// set, again after a key rotation, token, user info), each within the slowest provider's <c>TimeoutSeconds</c> (an LDAP
