@@ -15,14 +15,6 @@ public sealed class StorageDeadline(TimeSpan timeout)
     /// <summary>The deadline in whole seconds, for a command that has no caller waiting and keeps Npgsql's own timeout.</summary>
     public int Seconds => (int)Math.Ceiling(Timeout.TotalSeconds);
 
-    private static readonly AsyncLocal<DateTime?> CurrentDeadline = new();
-
-    /// <summary>
-    /// Until when (UTC) the work running now may still write: the deadline of the <see cref="RunAsync{T}"/> it runs in,
-    /// fixed when that began, or the full timeout from now outside one.
-    /// </summary>
-    public DateTime WritableUntil => CurrentDeadline.Value ?? DateTime.UtcNow + Timeout;
-
     /// <summary>The deadline a connection string sets: its <c>Command Timeout</c>, 30 s when it names none or 0.</summary>
     public static TimeSpan Of(string connectionString) => TimeSpan.FromSeconds(
         new NpgsqlConnectionStringBuilder(connectionString).CommandTimeout is > 0 and var seconds ? seconds : 30);
@@ -40,12 +32,7 @@ public sealed class StorageDeadline(TimeSpan timeout)
         var cancellation = new CancellationTokenSource();
         // On the thread pool, so that the deadline holds even when Npgsql blocks before its first await (opening a
         // connection, or waiting on a connector another thread is cancelling on).
-        var until = DateTime.UtcNow + limit;
-        var running = Task.Run(() =>
-        {
-            CurrentDeadline.Value = until;
-            return work(cancellation.Token);
-        });
+        var running = Task.Run(() => work(cancellation.Token));
         try
         {
             var result = await running.WaitAsync(limit, http.RequestAborted);

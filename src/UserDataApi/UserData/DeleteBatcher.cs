@@ -53,7 +53,6 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         """;
 
     private readonly NpgsqlDataSource dataSource;
-    private readonly TimeSpan timeout;
 
     public DeleteBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
     {
@@ -63,17 +62,17 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         : base(maxBatchesInFlight, maxQueuedDeletes, MaxDeletesPerBatch, timeout)
     {
         this.dataSource = dataSource;
-        this.timeout = timeout ?? Timeout.InfiniteTimeSpan;
     }
 
     /// <summary>
     /// Removes <paramref name="keys"/> of <paramref name="filing"/>: all of them or none (<paramref name="allOrNothing"/>),
-    /// else those <paramref name="clientAppId"/> owns; only until <paramref name="writableUntil"/> (UTC), past which it
-    /// throws <see cref="StorageTimeoutException"/>.
+    /// else those <paramref name="clientAppId"/> owns; only until <paramref name="writableUntil"/> (UTC; the storage deadline
+    /// from now unless given), past which it throws <see cref="StorageTimeoutException"/>.
     /// </summary>
     public Task<DeleteOutcome> DeleteAsync(
-        Filing filing, IReadOnlyList<string> keys, string clientAppId, bool allOrNothing, DateTime writableUntil, CancellationToken cancellationToken) =>
-        EnqueueAsync(new Deletion(filing, DeletionOrder(keys), clientAppId, allOrNothing, writableUntil, cancellationToken, DeadlineFromNow()));
+        Filing filing, IReadOnlyList<string> keys, string clientAppId, bool allOrNothing, CancellationToken cancellationToken, DateTime? writableUntil = null) =>
+        EnqueueAsync(new Deletion(
+            filing, DeletionOrder(keys), clientAppId, allOrNothing, writableUntil ?? WritableFromNow(), cancellationToken, DeadlineFromNow()));
 
     protected override bool Conflicts(List<Deletion> batch, Deletion next) => batch.Exists(deletion => deletion.Filing == next.Filing);
 
@@ -125,7 +124,7 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
             else
             {
                 // Late (the database's clock ahead of this server's): nothing was removed, and saying so would mislead.
-                ordered[i].Done.TrySetException(new StorageTimeoutException(timeout));
+                ordered[i].Done.TrySetException(new StorageTimeoutException(StorageTimeout));
             }
         }
     }

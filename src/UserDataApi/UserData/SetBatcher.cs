@@ -52,7 +52,6 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
         """;
 
     private readonly NpgsqlDataSource dataSource;
-    private readonly TimeSpan timeout;
 
     public SetBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
     {
@@ -62,18 +61,19 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
         : base(maxBatchesInFlight, maxQueuedSets, MaxWeightPerBatch, timeout)
     {
         this.dataSource = dataSource;
-        this.timeout = timeout ?? Timeout.InfiniteTimeSpan;
     }
 
     /// <summary>
     /// Creates the record, or replaces value and scope when <paramref name="clientAppId"/> owns it; only until
-    /// <paramref name="writableUntil"/> (UTC), past which it throws <see cref="StorageTimeoutException"/>.
+    /// <paramref name="writableUntil"/> (UTC; the storage deadline from now unless given), past which it throws
+    /// <see cref="StorageTimeoutException"/>.
     /// </summary>
     public Task<SetOutcome> StoreAsync(
-        Filing filing, string key, string value, AccessScope scope, string clientAppId, DateTime writableUntil, CancellationToken cancellationToken)
+        Filing filing, string key, string value, AccessScope scope, string clientAppId, CancellationToken cancellationToken, DateTime? writableUntil = null)
     {
         var weight = 1 + value.Length / CharactersPerWeight;
-        return EnqueueAsync(new Write(filing, key, value, (short)scope, clientAppId, writableUntil, cancellationToken, DeadlineFromNow(), weight));
+        return EnqueueAsync(new Write(
+            filing, key, value, (short)scope, clientAppId, writableUntil ?? WritableFromNow(), cancellationToken, DeadlineFromNow(), weight));
     }
 
     protected override bool Conflicts(List<Write> batch, Write next) => batch.Exists(write => write.IsSameRecord(next));
@@ -132,7 +132,7 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
             var (inTime, written) = outcomes[i];
             if (!inTime)
             {
-                batch[i].Done.TrySetException(new StorageTimeoutException(timeout));
+                batch[i].Done.TrySetException(new StorageTimeoutException(StorageTimeout));
             }
             else
             {

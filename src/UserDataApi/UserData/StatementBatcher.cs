@@ -55,6 +55,15 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
     /// <summary>Calls waiting to be sent.</summary>
     internal int Queued => Volatile.Read(ref queued);
 
+    /// <summary>The storage deadline each call is held to (infinite only in tests).</summary>
+    protected TimeSpan StorageTimeout => timeout;
+
+    /// <summary>
+    /// Until when (UTC) a write queued now may still land: the storage deadline from now. Its statement checks it against the
+    /// database's clock, so that a write given up on (-4) never lands later, when a database that hung wakes up.
+    /// </summary>
+    protected DateTime WritableFromNow() => timeout == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + timeout;
+
     /// <summary>When a call queued now stops waiting: the storage deadline from now.</summary>
     protected long DeadlineFromNow() =>
         timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;

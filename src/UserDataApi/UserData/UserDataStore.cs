@@ -14,7 +14,7 @@ namespace UserDataApi.UserData;
 /// sub-family's endpoints turn them into its own result codes.
 /// </summary>
 public sealed class UserDataStore(
-    SearchCursor cursors, GetBatcher batcher, SetBatcher sets, DeleteBatcher deletes, OwnKeysBatcher ownKeys, SharedPageBatcher sharedPages, StorageDeadline deadline, IOptions<UserDataOptions> options)
+    SearchCursor cursors, GetBatcher batcher, SetBatcher sets, DeleteBatcher deletes, OwnKeysBatcher ownKeys, SharedPageBatcher sharedPages, IOptions<UserDataOptions> options)
 {
     /// <summary>Creates the record, or replaces value and scope when the caller's client app owns it.</summary>
     public async Task<SetOutcome> SetAsync(Filing filing, SetRequest request, Caller caller, CancellationToken cancellationToken)
@@ -26,7 +26,7 @@ public sealed class UserDataStore(
 
         return await sets.StoreAsync(
             filing, request.ValueKey, request.ValueData, (AccessScope)(request.AccessScope ?? (int)AccessScope.Public),
-            caller.ClientAppId, Deadline(), cancellationToken);
+            caller.ClientAppId, cancellationToken);
     }
 
     /// <summary>The caller's own records and other client apps' public ones, in the order the keys were asked for, each key once.</summary>
@@ -79,7 +79,7 @@ public sealed class UserDataStore(
     /// </summary>
     public async Task<(int Listed, int Foreign)> DeleteAllOrNothingAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken)
     {
-        var outcome = await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: true, Deadline(), cancellationToken);
+        var outcome = await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: true, cancellationToken);
         return (outcome.Listed, outcome.Foreign);
     }
 
@@ -88,10 +88,7 @@ public sealed class UserDataStore(
     /// and leaves other client apps' keys alone. Returns the keys removed.
     /// </summary>
     public async Task<IReadOnlySet<string>> DeleteOwnAsync(Filing filing, DeleteRequest request, Caller caller, CancellationToken cancellationToken) =>
-        (await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: false, Deadline(), cancellationToken)).Removed;
-
-    /// <summary>Until when a write may land: while its caller still waits for it (see <see cref="SetBatcher.BatchSql"/>).</summary>
-    private DateTime Deadline() => deadline.WritableUntil;
+        (await deletes.DeleteAsync(filing, request.ValueKeys, caller.ClientAppId, allOrNothing: false, cancellationToken)).Removed;
 }
 
 /// <summary>What a set did.</summary>

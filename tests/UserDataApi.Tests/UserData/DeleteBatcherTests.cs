@@ -34,7 +34,7 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
         var removed = Delete(batcher, ByIdp(users[1]), ["mine", "mine", "absent"], allOrNothing: true);
         var own = Delete(batcher, ByIdp(users[2]), ["theirs", "mine"], allOrNothing: false);
         var none = Delete(batcher, ByIdp(users[3]), ["absent"], allOrNothing: false);
-        var late = batcher.DeleteAsync(ByIdp(users[3]), ["mine"], "app-1", allOrNothing: false, DateTime.UtcNow.AddSeconds(-5), CancellationToken.None);
+        var late = batcher.DeleteAsync(ByIdp(users[3]), ["mine"], "app-1", allOrNothing: false, CancellationToken.None, DateTime.UtcNow.AddSeconds(-5));
         await Task.Delay(200);
         Assert.False(refused.IsCompleted);
         await locked.ReleaseAsync();
@@ -86,7 +86,7 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
     private NpgsqlDataSource DataSource => fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
 
     private static Task<DeleteOutcome> Delete(DeleteBatcher batcher, Filing filing, string[] keys, bool allOrNothing) =>
-        batcher.DeleteAsync(filing, keys, "app-1", allOrNothing, DateTime.UtcNow.AddMinutes(1), CancellationToken.None);
+        batcher.DeleteAsync(filing, keys, "app-1", allOrNothing, CancellationToken.None, DateTime.UtcNow.AddMinutes(1));
 
     private static (int Listed, int Foreign) Counts(DeleteOutcome outcome) => (outcome.Listed, outcome.Foreign);
 

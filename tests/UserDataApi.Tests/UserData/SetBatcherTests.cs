@@ -76,7 +76,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         var good = Enumerable.Range(0, 5).Select(i => Store(batcher, user, $"good{i}", $"g{i}")).ToList();
         var refused = Store(batcher, user, tooLarge, "x");
         var foreign = Store(batcher, user, "foreign", "mine");
-        var late = batcher.StoreAsync(ByIdp(user), "late", "l", AccessScope.Public, "app-1", DateTime.UtcNow.AddSeconds(-5), CancellationToken.None);
+        var late = batcher.StoreAsync(ByIdp(user), "late", "l", AccessScope.Public, "app-1", CancellationToken.None, DateTime.UtcNow.AddSeconds(-5));
         good.Add(Store(batcher, user, "good5", "g5"));
         await locked.ReleaseAsync();
 
@@ -143,7 +143,7 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
     private NpgsqlDataSource DataSource => fixture.Api.Services.GetRequiredService<NpgsqlDataSource>();
 
     private static Task<SetOutcome> Store(SetBatcher batcher, string user, string key, string value, DateTime? writableUntil = null) =>
-        batcher.StoreAsync(ByIdp(user), key, value, AccessScope.Public, "app-1", writableUntil ?? DateTime.UtcNow.AddMinutes(1), CancellationToken.None);
+        batcher.StoreAsync(ByIdp(user), key, value, AccessScope.Public, "app-1", CancellationToken.None, writableUntil ?? DateTime.UtcNow.AddMinutes(1));
 
     private async Task<string?> ValueAsync(string user, string key)
     {
