@@ -21,14 +21,16 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
 
     // One unique-index probe per (get, key) pair, as a get of its own would make. The LIMIT keeps the
     // generic plan from scanning all of a user's keys under the provider, which for a user with thousands
-    // of keys would cost thousands of rows per get.
+    // of keys would cost thousands of rows per get. Each get's filing and client app are sent once, not once
+    // per key, and each row answers with its pair's number rather than the key's text.
     internal const string BatchSql = """
-        SELECT q.lookup, q.value_key, r.value_data
-          FROM unnest($1::int[], $2::text[], $3::smallint[], $4::text[], $5::text[], $6::text[])
-               AS q(lookup, user_id, family, identity_provider, value_key, client_app_id)
+        SELECT k.pair, r.value_data
+          FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[]) WITH ORDINALITY
+               AS q(user_id, family, identity_provider, client_app_id, lookup)
+          JOIN unnest($5::int[], $6::text[]) WITH ORDINALITY AS k(lookup, value_key, pair) ON k.lookup = q.lookup
          CROSS JOIN LATERAL (
             SELECT value_data FROM user_data_records
-             WHERE user_id = q.user_id AND family = q.family AND identity_provider = q.identity_provider AND value_key = q.value_key
+             WHERE user_id = q.user_id AND family = q.family AND identity_provider = q.identity_provider AND value_key = k.value_key
                AND (client_app_id = q.client_app_id OR access_scope = 1)
              LIMIT 1) AS r
         """;
@@ -58,42 +60,44 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
 
     protected override async Task ExecuteAsync(List<Lookup> batch, int pairs, CancellationToken cancellationToken)
     {
-        var owners = new int[pairs];
-        var users = new string[pairs];
-        var families = new short[pairs];
-        var providers = new string[pairs];
-        var keys = new string[pairs];
-        var apps = new string[pairs];
+        var users = new string[batch.Count];
+        var families = new short[batch.Count];
+        var providers = new string[batch.Count];
+        var apps = new string[batch.Count];
         var found = new Dictionary<string, string>[batch.Count];
+        // Pair n (from 1) is owners[n - 1]'s keys[n - 1]; owners count lookups from 1, as WITH ORDINALITY does.
+        var owners = new int[pairs];
+        var keys = new string[pairs];
         var at = 0;
         for (var i = 0; i < batch.Count; i++)
         {
             var lookup = batch[i];
+            users[i] = lookup.Filing.UserId;
+            families[i] = (short)lookup.Filing.Family;
+            providers[i] = lookup.Filing.IdentityProvider;
+            apps[i] = lookup.ClientAppId;
             found[i] = new Dictionary<string, string>(lookup.Keys.Length, StringComparer.Ordinal);
             foreach (var key in lookup.Keys)
             {
-                owners[at] = i;
-                users[at] = lookup.Filing.UserId;
-                families[at] = (short)lookup.Filing.Family;
-                providers[at] = lookup.Filing.IdentityProvider;
+                owners[at] = i + 1;
                 keys[at] = key;
-                apps[at] = lookup.ClientAppId;
                 at++;
             }
         }
 
         await using (var command = dataSource.CreateCommand(BatchSql))
         {
-            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = owners });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = users });
             command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = families });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = providers });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = apps });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = owners });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                found[reader.GetInt32(0)][reader.GetString(1)] = reader.GetString(2);
+                var pair = (int)reader.GetInt64(0) - 1;
+                found[owners[pair] - 1][keys[pair]] = reader.GetString(1);
             }
         }
         for (var i = 0; i < batch.Count; i++)
