@@ -15,6 +15,29 @@ public enum UserDataLimit
     KeysPerRequest,
 }
 
+/// <summary>
+/// Whether every listed key is there and holds no NUL: one rule over the whole list, where a per-element rule
+/// (<c>RuleForEach</c>) would build FluentValidation's element context for every key of every get and delete.
+/// </summary>
+internal static class KeyListRule
+{
+    public static bool AreStorableKeys(IReadOnlyList<string>? keys)
+    {
+        if (keys is null)
+        {
+            return true;
+        }
+        foreach (var key in keys)
+        {
+            if (key is null || !StoredText.IsStorable(key))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
+
 public sealed class SetRequestValidator : AbstractValidator<SetRequest>
 {
     public SetRequestValidator(IOptions<UserDataOptions> options)
@@ -32,8 +55,7 @@ public sealed class GetRequestValidator : AbstractValidator<GetRequest>
 {
     public GetRequestValidator(IOptions<UserDataOptions> options)
     {
-        RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
+        RuleFor(r => r.ValueKeys).NotEmpty().Must(KeyListRule.AreStorableKeys).WithMessage("a key is null or holds NUL");
         RuleFor(r => r.ValueKeys.Count)
             .LessThanOrEqualTo(options.Value.MaxKeysPerRequest)
             .When(r => r.ValueKeys is not null)
@@ -57,8 +79,7 @@ public sealed class DeleteRequestValidator : AbstractValidator<DeleteRequest>
 {
     public DeleteRequestValidator(IOptions<UserDataOptions> options)
     {
-        RuleFor(r => r.ValueKeys).NotEmpty();
-        RuleForEach(r => r.ValueKeys).NotNull().Must(StoredText.IsStorable).WithMessage("a key holds NUL");
+        RuleFor(r => r.ValueKeys).NotEmpty().Must(KeyListRule.AreStorableKeys).WithMessage("a key is null or holds NUL");
         RuleFor(r => r.ValueKeys.Count).LessThanOrEqualTo(options.Value.MaxKeysPerRequest).When(r => r.ValueKeys is not null);
     }
 }
