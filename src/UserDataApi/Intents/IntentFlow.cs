@@ -291,9 +291,10 @@ public sealed class IntentFlow(
     public async Task<IntentOutcome<RetrieveIdentityProviderIntentResponse>> RetrieveAsync(
         Caller caller, RetrieveIdentityProviderIntentRequest request, CancellationToken cancellationToken)
     {
-        var intent = StoredText.IsStorable(request.IdpIntentId)
-            ? await db.Intents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == request.IdpIntentId, cancellationToken)
+        var found = StoredText.IsStorable(request.IdpIntentId)
+            ? await FindWithLinkAsync(db, request.IdpIntentId, cancellationToken)
             : null;
+        var intent = found?.Intent;
         if (intent?.TokenHash is null || string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
             || !string.Equals(caller.ClientAppId, intent.ClientAppId, StringComparison.Ordinal))
         {
@@ -320,7 +321,7 @@ public sealed class IntentFlow(
             {
                 var attributes = await secrets.OpenAsync(intent.Id, SealedField.LdapAttributes, intent.ProtectedLdapAttributes, cancellationToken);
                 information.Ldap = new IDPLDAPAccessInformation { Attributes = Google.Protobuf.JsonParser.Default.Parse<Struct>(attributes) };
-                information.RawInformation = Google.Protobuf.JsonParser.Default.Parse<Struct>(raw.ToJsonString());
+                information.RawInformation = IntentMapping.StructOf(raw);
                 claims = IntentMapping.ClaimsOfLdap(raw);
             }
             else
@@ -348,7 +349,7 @@ public sealed class IntentFlow(
         var userName = string.IsNullOrEmpty(intent.IdpUserName) ? intent.IdpUserId! : intent.IdpUserName;
         information.UserName = userName;
         var link = new IDPLink { IdpId = intent.IdpId, UserId = intent.IdpUserId!, UserName = userName };
-        var linkedUser = await LinkedUserAsync(intent.IdpId, intent.IdpUserId!, cancellationToken);
+        var linkedUser = found!.LinkedUserId;
         var response = new RetrieveIdentityProviderIntentResponse
         {
             Details = DetailsOf(intent),
@@ -368,11 +369,24 @@ public sealed class IntentFlow(
         return response;
     }
 
+    /// <summary>
+    /// A retrieve's one read: the intent and, in the same statement, the user its provider user is linked to. Compiled once,
+    /// so that a retrieve does not pay for EF Core's query translation and cache lookup on every call.
+    /// </summary>
+    private static readonly Func<UserDataDbContext, string, CancellationToken, Task<IntentWithLink?>> FindWithLinkAsync =
+        EF.CompileAsyncQuery((UserDataDbContext context, string id, CancellationToken cancellationToken) => context.Intents.AsNoTracking()
+            .Where(i => i.Id == id)
+            .Select(i => new IntentWithLink(
+                i, context.Links.Where(l => l.IdpId == i.IdpId && l.LinkedUserId == i.IdpUserId).Select(l => l.UserId).FirstOrDefault()))
+            .SingleOrDefault());
+
+    private sealed record IntentWithLink(IdpIntent Intent, string? LinkedUserId);
+
     /// <summary>SPEC §4.3: an OIDC provider's user-info claims as they are; an OAuth provider's answer wrapped in <c>RawInfo</c>, as ZITADEL does.</summary>
     private Struct RawInformationOf(string idpId, JsonObject claims)
     {
-        var raw = providers.Find(idpId)?.IsOAuth == true ? new JsonObject { ["RawInfo"] = claims.DeepClone() } : claims;
-        return Google.Protobuf.JsonParser.Default.Parse<Struct>(raw.ToJsonString());
+        var raw = IntentMapping.StructOf(claims);
+        return providers.Find(idpId)?.IsOAuth == true ? new Struct { Fields = { ["RawInfo"] = Value.ForStruct(raw) } } : raw;
     }
 
     private Task<string?> LinkedUserAsync(string idpId, string providerUserId, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Google.Protobuf.WellKnownTypes;
 using UserDataApi.Intents.Rpc.User;
 
 namespace UserDataApi.Intents;
@@ -144,6 +145,35 @@ public static class IntentMapping
         ("preferredLanguage", "locale"), ("phone", "phone_number"), ("phoneVerified", "phone_number_verified"),
         ("avatarUrl", "picture"), ("profile", "profile"),
     ];
+
+    /// <summary>
+    /// Claims as the <see cref="Struct"/> of <c>idpInformation.rawInformation</c>, value for value (numbers as doubles, as
+    /// protobuf's JSON parser reads them), without writing the JSON out and parsing it again.
+    /// </summary>
+    public static Struct StructOf(JsonObject claims)
+    {
+        var result = new Struct();
+        foreach (var (name, node) in claims)
+        {
+            result.Fields[name] = ValueOf(node);
+        }
+        return result;
+    }
+
+    private static Value ValueOf(JsonNode? node) => node switch
+    {
+        JsonObject inner => Value.ForStruct(StructOf(inner)),
+        JsonArray items => Value.ForList(items.Select(ValueOf).ToArray()),
+        JsonValue value => value.GetValueKind() switch
+        {
+            JsonValueKind.String => Value.ForString(value.GetValue<string>()),
+            JsonValueKind.Number => Value.ForNumber(value.GetValue<double>()),
+            JsonValueKind.True => Value.ForBool(true),
+            JsonValueKind.False => Value.ForBool(false),
+            _ => Value.ForNull(),
+        },
+        _ => Value.ForNull(),
+    };
 
     /// <summary>A claim that is a non-empty JSON string; null otherwise.</summary>
     public static string? Text(JsonObject claims, string name) =>

@@ -143,7 +143,7 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
     }
 
     [Fact]
-    public async Task An_oauth_provider_login_reads_the_user_id_from_its_id_attribute()
+    public async Task An_oauth_provider_login_reads_the_user_id_from_its_id_attribute_and_answers_its_user_info_under_RawInfo()
     {
         var landing = await LoginAsync(TestIdentityProvider.Alice, IntentFixture.OAuthProvider);
 
@@ -151,6 +151,9 @@ public sealed class IntentFlowTests(IntentFixture fixture) : IClassFixture<Inten
 
         Assert.Equal(TestIdentityProvider.Alice.Subject, answer.GetProperty("idpInformation").GetProperty("userId").GetString());
         Assert.Equal(IntentFixture.OAuthProvider, answer.GetProperty("idpInformation").GetProperty("idpId").GetString());
+        var raw = answer.GetProperty("idpInformation").GetProperty("rawInformation");
+        Assert.Equal(TestIdentityProvider.Alice.Email, raw.GetProperty("RawInfo").GetProperty("email").GetString());
+        Assert.False(raw.TryGetProperty("email", out _));
         Assert.Equal(TestIdentityProvider.Alice.Email, answer.GetProperty("addHumanUser").GetProperty("email").GetProperty("email").GetString());
     }
 
