@@ -9,6 +9,9 @@ public sealed class ServerKeys(IServiceScopeFactory scopes)
 {
     private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
 
+    /// <summary>Whether <see cref="GetAsync"/> answers <paramref name="name"/> from the cache, without the database.</summary>
+    public bool IsCached(string name) => _cache.ContainsKey(name);
+
     public async ValueTask<byte[]> GetAsync(string name, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(name, out var cached))

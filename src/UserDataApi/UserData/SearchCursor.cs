@@ -17,6 +17,9 @@ public sealed class SearchCursor(ServerKeys keys)
     private const byte Version = 1;
     private const int MacLength = 16;
 
+    /// <summary>Whether creating and reading cursors needs no database: the signing key is cached.</summary>
+    public bool IsKeyCached => keys.IsCached(KeyName);
+
     public async ValueTask<string> CreateAsync(Caller caller, Filing filing, string lastKey, CancellationToken cancellationToken)
     {
         var key = Encoding.UTF8.GetBytes(lastKey);

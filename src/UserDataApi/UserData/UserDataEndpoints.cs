@@ -176,7 +176,8 @@ public static class UserDataEndpoints
                     async (filing, request, caller, cancellationToken) =>
                         await store.SharedPageAsync(filing, request, caller, cancellationToken) is { } page
                             ? new SharedListGetResponse<TCode>(request.RequestId, page.Keys.Length == 0 && page.IsFirst ? codes.NotFound : codes.Success, page.Keys, page.Next)
-                            : SharedListGetResponse<TCode>.Answer(request.RequestId, ResultCodes<TCode>.InvalidParameters))))
+                            : SharedListGetResponse<TCode>.Answer(request.RequestId, ResultCodes<TCode>.InvalidParameters),
+                    queued: store.SharedPageOnlyQueues)))
             .Document<SharedListGetResponse<TCode>, TCode, TSharedListGet>(family, "SharedListGet", "List other client apps' public keys, a page at a time",
                 $"Lists public keys that other client apps own {family.Here}, in key order, `page_size` at a time. "
                 + "`next_search_id` is non-empty exactly when the page is full; send it back as `search_id` for the next page. Scopes: `UserData:ReadScopes`.",

@@ -51,6 +51,12 @@ public sealed class UserDataStore(
         ownKeys.ListAsync(filing, caller.ClientAppId, cancellationToken);
 
     /// <summary>
+    /// Whether <see cref="SharedPageAsync"/> only queues on its batcher, which holds it to the storage deadline: true once the
+    /// cursors' signing key is cached. Before that, reading it is a query of its own, which needs the deadline around it.
+    /// </summary>
+    public bool SharedPageOnlyQueues => cursors.IsKeyCached;
+
+    /// <summary>
     /// One page of other client apps' public keys, in key order. A full page carries a cursor to the
     /// next; a shorter one ends the listing. Null when <c>search_id</c> is not a cursor issued for this caller and filing.
     /// </summary>

@@ -51,12 +51,17 @@ public sealed class DatabaseHangTests(ITestOutputHelper output)
         var intentUser = $"{load.RunId}-intent";
         var intentToken = authority.CreateToken(userId: intentUser, scopes: "idp-intents");
         var listToken = authority.CreateToken(userId: $"{load.RunId}-list");
-        // Every kind keeps being asked throughout the hang: three callers set and get, one lists, one calls the intents, one probes readiness.
+        // Another client app's public key, so that a shared page of one is full and hands out a cursor (which caches its key).
+        Assert.Equal("0", await load.UserDataAsync("by-user-id/set", new { value_key = "shared", value_data = "v", access_scope = 1 },
+            authority.CreateToken(userId: $"{load.RunId}-list", clientApp: "app-2")));
+        // Every kind keeps being asked throughout the hang: three callers set and get, one lists its own keys and one the
+        // shared ones (queued on its batcher, once the cursors' key is cached before the hang), one calls the intents, one probes readiness.
         load.Start(
             l => l.SetAndGetAsync("a", authority.CreateToken(userId: $"{l.RunId}-a")),
             l => l.SetAndGetAsync("b", authority.CreateToken(userId: $"{l.RunId}-b")),
             l => l.SetAndGetAsync("c", authority.CreateToken(userId: $"{l.RunId}-c")),
             l => l.RepeatAsync("list-get", () => l.UserDataAsync("by-user-id/list-get", new { }, listToken)),
+            l => l.RepeatAsync("shared-list-get", () => l.UserDataAsync("by-user-id/shared-list-get", new { page_size = 1 }, listToken)),
             l => l.RepeatAsync("intent", () => l.StatusAsync(HttpMethod.Post, $"/v2/users/{intentUser}/links/_search", intentToken)),
             l => l.RepeatAsync("ready", () => l.StatusAsync(HttpMethod.Get, "/health/ready", null)));
         await Task.Delay(Before);
@@ -107,11 +112,11 @@ public sealed class DatabaseHangTests(ITestOutputHelper output)
         // Timed from when it was asked, or from when the database hung if that came later (the deadline is the storage work's).
         Assert.All(answers, a => Assert.True(a.Ended - Max(a.Started, hangStarted) <= AnswerLimit,
             $"{a.Kind} answered {a.Outcome} {(a.Ended - Max(a.Started, hangStarted)).TotalSeconds:F2} s after it was asked or the database hung"));
-        foreach (var kind in new[] { "set", "get", "list-get", "intent", "ready" })
+        foreach (var kind in new[] { "set", "get", "list-get", "shared-list-get", "intent", "ready" })
         {
             Assert.Contains(during, a => a.Kind == kind);
         }
-        Assert.All(during.Where(a => a.Kind is "set" or "get" or "list-get"), a => Assert.Equal("-4", a.Outcome));
+        Assert.All(during.Where(a => a.Kind is "set" or "get" or "list-get" or "shared-list-get"), a => Assert.Equal("-4", a.Outcome));
         Assert.All(during.Where(a => a.Kind == "intent"), a => Assert.Equal("503", a.Outcome));
         Assert.All(during.Where(a => a.Kind == "ready"), a => Assert.Equal("503", a.Outcome));
         Assert.True(recovered - hangEnded <= RecoveryLimit, $"the first set after the hang answered 0 after {(recovered - hangEnded).TotalSeconds:F2} s");
