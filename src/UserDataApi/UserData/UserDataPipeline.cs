@@ -21,8 +21,8 @@ public sealed class UserDataPipeline(
     /// <summary>
     /// Answers one user-data call. The endpoint's <c>work</c> runs within <see cref="StorageDeadline.RunAsync{T}"/>, unless
     /// it is <c>queued</c>: it only queues its statement on a <see cref="StatementBatcher{TCall, TResult}"/> (get, set, delete,
-    /// list-get, and shared-list-get once its cursor key is cached), which holds each call to the storage deadline itself, so it runs on the request's own thread with no
-    /// deadline around it.
+    /// list-get, and shared-list-get once its cursor key is cached), which holds each call to the storage deadline itself,
+    /// so it runs on the request's own thread with no deadline around it.
     /// </summary>
     public async Task<TResponse> RunAsync<TRequest, TResponse, TCode>(
         HttpContext http,
