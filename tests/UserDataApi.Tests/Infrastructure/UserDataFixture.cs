@@ -22,6 +22,10 @@ public sealed class UserDataFixture : IAsyncLifetime
 
     public static string NewUser() => "user-" + Guid.NewGuid().ToString("N");
 
+    /// <summary>A by-idp filing, for the batchers' tests.</summary>
+    public static UserDataApi.UserData.Filing ByIdp(string user, string identityProvider = "telegram") =>
+        new(UserDataFamily.ByIdentityProvider, user, identityProvider);
+
     /// <summary>Counts the stored records of one user, straight from the database.</summary>
     public async Task<int> CountRecordsAsync(string userId)
     {

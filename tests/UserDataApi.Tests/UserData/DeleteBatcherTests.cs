@@ -3,6 +3,8 @@ using Npgsql;
 using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
+using static UserDataApi.Tests.Infrastructure.UserDataFixture;
+using static UserDataApi.Tests.Infrastructure.Waits;
 
 namespace UserDataApi.Tests.UserData;
 
@@ -12,8 +14,6 @@ namespace UserDataApi.Tests.UserData;
 /// </summary>
 public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     [Fact]
     public async Task Deletes_that_wait_for_a_batch_go_out_together_each_by_its_own_rule()
     {
@@ -89,7 +89,4 @@ public sealed class DeleteBatcherTests(UserDataFixture fixture) : IClassFixture<
         batcher.DeleteAsync(filing, keys, "app-1", allOrNothing, CancellationToken.None, DateTime.UtcNow.AddMinutes(1));
 
     private static (int Listed, int Foreign) Counts(DeleteOutcome outcome) => (outcome.Listed, outcome.Foreign);
-
-
-    private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }

@@ -4,6 +4,8 @@ using Npgsql;
 using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
+using static UserDataApi.Tests.Infrastructure.UserDataFixture;
+using static UserDataApi.Tests.Infrastructure.Waits;
 
 namespace UserDataApi.Tests.UserData;
 
@@ -13,8 +15,6 @@ namespace UserDataApi.Tests.UserData;
 /// </summary>
 public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     private sealed record Stored(string User, string Provider, string Key, string Value, AccessScope Scope, string App);
 
     private sealed record Ask(string User, string Provider, string[] Keys, string App);
@@ -280,6 +280,4 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
             .Select(s => KeyValuePair.Create(s.Key, s.Value))
             .OrderBy(p => p.Key, StringComparer.Ordinal);
 
-
-    private static Filing ByIdp(string user, string identityProvider) => new(UserDataFamily.ByIdentityProvider, user, identityProvider);
 }

@@ -3,6 +3,8 @@ using Npgsql;
 using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
+using static UserDataApi.Tests.Infrastructure.UserDataFixture;
+using static UserDataApi.Tests.Infrastructure.Waits;
 
 namespace UserDataApi.Tests.UserData;
 
@@ -12,8 +14,6 @@ namespace UserDataApi.Tests.UserData;
 /// </summary>
 public sealed class ListBatcherTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     private static readonly string[] Apps = ["app-1", "app-2", "app-3"];
 
     private sealed record Stored(string User, string Key, AccessScope Scope, string App);
@@ -97,6 +97,4 @@ public sealed class ListBatcherTests(UserDataFixture fixture) : IClassFixture<Us
     private static string[] KeysOf(IEnumerable<Stored> records, AccessScope scope) =>
         records.Where(r => r.Scope == scope).Select(r => r.Key).Order(StringComparer.Ordinal).ToArray();
 
-
-    private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }

@@ -3,6 +3,8 @@ using Npgsql;
 using UserDataApi.Persistence;
 using UserDataApi.Tests.Infrastructure;
 using UserDataApi.UserData;
+using static UserDataApi.Tests.Infrastructure.UserDataFixture;
+using static UserDataApi.Tests.Infrastructure.Waits;
 
 namespace UserDataApi.Tests.UserData;
 
@@ -12,8 +14,6 @@ namespace UserDataApi.Tests.UserData;
 /// </summary>
 public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<UserDataFixture>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-
     [Fact]
     public async Task Sets_that_wait_for_a_batch_go_out_together_and_are_answered_only_once_committed()
     {
@@ -156,6 +156,4 @@ public sealed class SetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         return (string?)await command.ExecuteScalarAsync();
     }
 
-
-    private static Filing ByIdp(string user) => new(UserDataFamily.ByIdentityProvider, user, "telegram");
 }
