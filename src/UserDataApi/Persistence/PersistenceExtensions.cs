@@ -76,12 +76,13 @@ public static class PersistenceExtensions
 
     /// <summary>
     /// Applies pending migrations when <c>Database:MigrateOnStartup</c> says so (default: only in Development).
-    /// An unreachable database is retried for half a minute, as a container may start before it;
-    /// returns false, after one clear log line, when the migration cannot be applied.
+    /// An unreachable database is retried for half a minute, as a container may start before it; instances that start
+    /// together take turns (<see cref="MigrationLock"/>). Returns false, after one clear log line, when the migration cannot be applied.
     /// </summary>
     public static async Task<bool> MigrateDatabaseIfConfiguredAsync(this WebApplication app)
     {
-        var migrate = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.MigrateOnStartup ?? app.Environment.IsDevelopment();
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        var migrate = options.MigrateOnStartup ?? app.Environment.IsDevelopment();
         if (!migrate)
         {
             return true;
@@ -95,6 +96,7 @@ public static class PersistenceExtensions
             {
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<UserDataDbContext>();
+                await using var migrating = await MigrationLock.AcquireAsync(options.ConnectionString ?? "", app.Logger);
                 app.Logger.LogInformation("Applying database migrations");
                 // EF Core reads its history table before it creates it, and logs that failed read as an error: on a
                 // first start on an empty database, a newcomer's first sight of the server would be a "fail:" line.
