@@ -28,10 +28,12 @@ public static class MigrationLock
         try
         {
             await connection.OpenAsync();
-            if (!await LockAsync(connection, "pg_try_advisory_lock"))
+            await using var tryLock = LockCommand(connection, "SELECT pg_try_advisory_lock($1)");
+            if (await tryLock.ExecuteScalarAsync() is not true)
             {
                 logger.LogInformation(WaitingMessage);
-                await LockAsync(connection, "pg_advisory_lock");
+                await using var waitForLock = LockCommand(connection, "SELECT pg_advisory_lock($1)");
+                await waitForLock.ExecuteNonQueryAsync();
             }
             return connection;
         }
@@ -42,11 +44,6 @@ public static class MigrationLock
         }
     }
 
-    private static async Task<bool> LockAsync(NpgsqlConnection connection, string function)
-    {
-        await using var command = new NpgsqlCommand($"SELECT {function}($1)::text", connection);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Key });
-        // pg_advisory_lock returns void, which reads as an empty text; only pg_try_advisory_lock says false.
-        return await command.ExecuteScalarAsync() as string != "false";
-    }
+    private static NpgsqlCommand LockCommand(NpgsqlConnection connection, string sql) =>
+        new(sql, connection) { Parameters = { new NpgsqlParameter<long> { TypedValue = Key } } };
 }
