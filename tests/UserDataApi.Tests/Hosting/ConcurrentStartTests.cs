@@ -18,7 +18,7 @@ public sealed class ConcurrentStartTests
         await using var authority = await TestAuthority.StartAsync();
         var database = await TestPostgres.CreateDatabaseAsync();
 
-        var servers = Enumerable.Range(0, Instances).Select(_ => Start(authority, database)).ToArray();
+        var servers = Enumerable.Range(0, Instances).Select(_ => ServerProcess.StartMigrating(authority, database)).ToArray();
         try
         {
             await Task.WhenAll(servers.Select(server => server.WaitUntilListeningAsync(TimeSpan.FromSeconds(90))));
@@ -47,7 +47,7 @@ public sealed class ConcurrentStartTests
         var database = await TestPostgres.CreateDatabaseAsync();
         var held = await MigrationLock.AcquireAsync(database, NullLogger.Instance);
 
-        await using var server = Start(authority, database);
+        await using var server = ServerProcess.StartMigrating(authority, database);
         await server.WaitForOutputAsync(line => line.Contains(MigrationLock.WaitingMessage), TimeSpan.FromSeconds(60));
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.DoesNotContain(server.OutputLines, line => line.Contains("Applying database migrations") || line.Contains("Now listening on"));
@@ -57,8 +57,4 @@ public sealed class ConcurrentStartTests
         await server.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(1L, await TestSql.ScalarAsync<long>(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'user_data_records'"));
     }
-
-    private static ServerProcess Start(TestAuthority authority, string database) => ServerProcess.StartBuilt(
-        ("ConnectionStrings__UserData", database), ("Database__MigrateOnStartup", "true"),
-        ("Auth__Authority", authority.Issuer), ("Auth__RequireHttpsMetadata", "false"), ("Logging__Console__FormatterName", "simple"));
 }

@@ -11,9 +11,7 @@ public sealed class FirstStartTests
         await using var authority = await TestAuthority.StartAsync();
         var database = await TestPostgres.CreateDatabaseAsync();
 
-        await using var server = ServerProcess.StartBuilt(
-            ("ConnectionStrings__UserData", database), ("Database__MigrateOnStartup", "true"),
-            ("Auth__Authority", authority.Issuer), ("Auth__RequireHttpsMetadata", "false"), ("Logging__Console__FormatterName", "simple"));
+        await using var server = ServerProcess.StartMigrating(authority, database);
         await server.WaitUntilListeningAsync(TimeSpan.FromSeconds(60));
 
         Assert.Contains(server.OutputLines, line => line.Contains("Applying database migrations"));

@@ -33,6 +33,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The test build's <c>UserDataApi.dll</c> in environment Production on a free port of 127.0.0.1, with these variables.</summary>
     public static ServerProcess StartBuilt(params (string Name, string Value)[] environment) => StartBuiltAt("http://127.0.0.1:0", environment);
 
+    /// <summary>The test build on <paramref name="database"/>, which it migrates at start, trusting <paramref name="authority"/>; plain console lines.</summary>
+    public static ServerProcess StartMigrating(TestAuthority authority, string database) => StartBuilt(
+        ("ConnectionStrings__UserData", database), ("Database__MigrateOnStartup", "true"),
+        ("Auth__Authority", authority.Issuer), ("Auth__RequireHttpsMetadata", "false"), ("Logging__Console__FormatterName", "simple"));
+
     /// <summary>The same, listening on <paramref name="url"/> (a load balancer's configuration names the address beforehand).</summary>
     public static ServerProcess StartBuiltAt(string url, params (string Name, string Value)[] environment)
     {
