@@ -139,6 +139,48 @@ def combined(http_rps, pg_tps):
     return 1 / (1 / http_rps + 1 / pg_tps) if http_rps and pg_tps else 0
 
 
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def scenario(name, rounds_path):
+    """One scenario's row from its rounds (one JSON line each: HTTP alone, the server's wrk run, pgbench's run, CPU
+    snapshots around them). Each round's ratios use that round's own HTTP-alone rate and pgbench rate, measured beside
+    the server's run, so that the machine's drift between rounds moves both sides of a ratio; the row gives the median
+    round's ratios and their range, the rates over all rounds, and the CPU per request over all rounds."""
+    rounds = [json.loads(line) for line in open(rounds_path)]
+    per = lambda seconds, count: seconds / count * 1e6 if count else 0
+    measured = []
+    for r in rounds:
+        server, pg = r["server"], r["pg"]
+        rps = server["requests"] / server["duration_us"] * 1e6 if server["duration_us"] else 0
+        reference = combined(r["http_rps"], pg["tps"])
+        measured.append({"http_rps": r["http_rps"], "rps": rps, "pgbench_tps": pg["tps"], "combined_rps": reference,
+                         "vs_pgbench": rps / pg["tps"] if pg["tps"] else 0, "vs_combined": rps / reference if reference else 0,
+                         "p50_ms": server["p50_us"] / 1000, "p99_ms": server["p99_us"] / 1000, "pgbench_p99_ms": pg["p99_ms"]})
+    requests = sum(r["server"]["requests"] for r in rounds)
+    transactions = sum(r["pg"]["transactions"] for r in rounds)
+    spent = lambda side, key: sum(r[side + "_after"][key] - r[side + "_before"][key] for r in rounds)
+    row = {"name": name, "rps": requests / sum(r["server"]["duration_us"] for r in rounds) * 1e6,
+           "p50_ms": median(m["p50_ms"] for m in measured), "p99_ms": median(m["p99_ms"] for m in measured),
+           "errors": sum(r["server"]["socket_errors"] + r["server"]["answer_errors"] for r in rounds), "requests": requests,
+           "http_alone_rps": median(m["http_rps"] for m in measured), "combined_rps": median(m["combined_rps"] for m in measured)}
+    for ratio in ("vs_pgbench", "vs_combined"):
+        row[ratio] = median(m[ratio] for m in measured)
+        row[ratio + "_range"] = [min(m[ratio] for m in measured), max(m[ratio] for m in measured)]
+    row["cpu_us_per_request"] = {"load": per(sum(r["load_cpu"] for r in rounds), requests),
+                                 "server": per(spent("server", "server"), requests),
+                                 "postgres": per(spent("server", "postgres"), requests)}
+    row["pgbench"] = {"tps": median(m["pgbench_tps"] for m in measured), "p99_ms": median(m["pgbench_p99_ms"] for m in measured),
+                      "transactions": transactions,
+                      "cpu_us_per_transaction": {"pgbench": per(sum(r["pgbench_cpu"] for r in rounds), transactions),
+                                                 "postgres": per(spent("pg", "postgres"), transactions)}}
+    row["rounds"] = measured
+    print(json.dumps(row))
+
+
 def cpu_seconds(pid):
     """User + system CPU of a process, and of its children it has waited for (fields 14-17 of /proc/PID/stat)."""
     try:
@@ -185,24 +227,28 @@ def report(results_path, png_path):
     rows = results["scenarios"]
     print()
     print(f"{'scenario':<24}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'pg tps':>8}{'combined':>10}"
-          f"{'÷pg':>6}{'÷comb':>7}  {'target':<25}{'CPU µs/request: load':>21}{'server':>8}{'pg':>6}")
+          f"{'÷pg':>6}{'÷comb':>7}{'rounds':>12}  {'target':<25}{'CPU µs/request: load':>21}{'server':>8}{'pg':>6}")
     for row in rows:
         pg = row.get("pgbench") or {}
         kind, goal = TARGETS.get(row["name"], DEFAULT_TARGET)
         measured = row.get("vs_combined") if kind == "combined" else row.get("vs_pgbench")
         met = "ok" if measured is not None and measured >= goal and row["p99_ms"] <= P99_TARGET_MS and row["errors"] == 0 else "MISSED"
         cpu = row.get("cpu_us_per_request") or {}
+        low, high = row.get(("vs_combined" if kind == "combined" else "vs_pgbench") + "_range") or (0, 0)
+        spread = f"{low:.2f}-{high:.2f}"
         print(f"{row['name']:<24}{row['rps']:>8.0f}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}{row['errors']:>7}{pg.get('tps', 0):>8.0f}"
-              f"{row.get('combined_rps', 0):>10.0f}{row.get('vs_pgbench') or 0:>6.2f}{row.get('vs_combined') or 0:>7.2f}"
+              f"{row.get('combined_rps', 0):>10.0f}{row.get('vs_pgbench') or 0:>6.2f}{row.get('vs_combined') or 0:>7.2f}{spread:>12}"
               f"  {f'>= {goal:.2f} {kind[:8]} {met}':<25}{cpu.get('load', 0):>21.1f}{cpu.get('server', 0):>8.1f}{cpu.get('postgres', 0):>6.1f}")
     rss_met = "ok" if results["peak_rss_mb"] <= RSS_TARGET_MB else "MISSED"
-    print(f"\nrows: {results['rows']}, connections: {results['connections']}, duration: {results['duration_s']} s each; "
+    print(f"\nrows: {results['rows']}, connections: {results['connections']}, {results.get('rounds', 1)} rounds per scenario of "
+          f"HTTP alone, server and pgbench, {results['duration_s']} s each (÷pg, ÷comb, p50, p99: the median round; rounds: "
+          f"the range of the ratio the target is on); "
           f"PostgreSQL: {results.get('postgresql', '')}")
     print(f"server: peak RSS {results['peak_rss_mb']:.0f} MB (target <= {RSS_TARGET_MB}: {rss_met}), "
           f"start to /health/ready {results.get('startup_s', 0):.2f} s (RSS then {results.get('ready_rss_mb', 0):.0f} MB); p99 target <= {P99_TARGET_MS} ms")
     if results.get("http_alone_rps"):
-        print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s; "
-              f"combined reference = 1 / (1/http + 1/pgbench)")
+        print(f"HTTP alone on this machine (GET /health/live: no token, no database): {results['http_alone_rps']:.0f} req/s, the median "
+              f"round; combined reference = 1 / (1/http + 1/pgbench), each round with its own")
     data = png_path + ".dat"
     with open(data, "w") as f:
         for row in rows:
@@ -242,6 +288,8 @@ if __name__ == "__main__":
         intents(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7])
     elif command == "report":
         report(sys.argv[2], sys.argv[3])
+    elif command == "scenario":
+        scenario(sys.argv[2], sys.argv[3])
     elif command == "cpu":
         cpu_snapshot(int(sys.argv[2]), int(sys.argv[3]))
     elif command == "timed":
