@@ -3,6 +3,7 @@
 document, signed tokens), an OAuth provider and the intents signed in through it, wrk output parsing,
 the results table, JSON and the gnuplot chart."""
 import base64, hashlib, http.client, http.server, json, os, re, subprocess, sys, time, urllib.parse
+from statistics import median
 
 
 def b64url(data: bytes) -> str:
@@ -139,12 +140,6 @@ def combined(http_rps, pg_tps):
     return 1 / (1 / http_rps + 1 / pg_tps) if http_rps and pg_tps else 0
 
 
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def scenario(name, rounds_path):
     """One scenario's row from its rounds (one JSON line each: HTTP alone, the server's wrk run, pgbench's run, CPU
     snapshots around them). Each round's ratios use that round's own HTTP-alone rate and pgbench rate, measured beside
@@ -231,10 +226,11 @@ def report(results_path, png_path):
     for row in rows:
         pg = row.get("pgbench") or {}
         kind, goal = TARGETS.get(row["name"], DEFAULT_TARGET)
-        measured = row.get("vs_combined") if kind == "combined" else row.get("vs_pgbench")
+        ratio = "vs_combined" if kind == "combined" else "vs_pgbench"
+        measured = row.get(ratio)
         met = "ok" if measured is not None and measured >= goal and row["p99_ms"] <= P99_TARGET_MS and row["errors"] == 0 else "MISSED"
         cpu = row.get("cpu_us_per_request") or {}
-        low, high = row.get(("vs_combined" if kind == "combined" else "vs_pgbench") + "_range") or (0, 0)
+        low, high = row.get(ratio + "_range") or (0, 0)
         spread = f"{low:.2f}-{high:.2f}"
         print(f"{row['name']:<24}{row['rps']:>8.0f}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}{row['errors']:>7}{pg.get('tps', 0):>8.0f}"
               f"{row.get('combined_rps', 0):>10.0f}{row.get('vs_pgbench') or 0:>6.2f}{row.get('vs_combined') or 0:>7.2f}{spread:>12}"
