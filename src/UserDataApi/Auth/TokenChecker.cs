@@ -24,7 +24,7 @@ public sealed class TokenChecker(
     private const string BearerPrefix = "Bearer ";
     private static readonly object CheckedItem = new();
 
-    public async Task<TokenCheck> CheckAsync(HttpContext context)
+    public async ValueTask<TokenCheck> CheckAsync(HttpContext context)
     {
         if (Checked(context) is { } done)
         {
@@ -39,25 +39,31 @@ public sealed class TokenChecker(
     public static string? BearerTokenOf(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
-        return header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header[BearerPrefix.Length..].Trim() : null;
+        return HasBearerToken(header) ? BearerTokenIn(header).ToString() : null;
     }
+
+    private static bool HasBearerToken(string header) => header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The token in a header that <see cref="HasBearerToken"/>, without copying it: most calls only look it up.</summary>
+    private static ReadOnlySpan<char> BearerTokenIn(string header) => header.AsSpan(BearerPrefix.Length).Trim();
 
     /// <summary>The outcome of <see cref="CheckAsync"/> when it already ran for this request.</summary>
     public static TokenCheck? Checked(HttpContext context) =>
         context.Items.TryGetValue(CheckedItem, out var check) ? (TokenCheck)check! : null;
 
-    private async Task<TokenCheck> CheckUncachedAsync(HttpContext context)
+    private async ValueTask<TokenCheck> CheckUncachedAsync(HttpContext context)
     {
-        var token = BearerTokenOf(context.Request);
-        if (string.IsNullOrEmpty(token))
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!HasBearerToken(header) || BearerTokenIn(header).IsEmpty)
         {
             // Nothing to check, and nothing that costs a signature check: -1 / 401 at once.
             return new TokenCheck(TokenStatus.Invalid, null);
         }
-        if (cache.TryGet(token, out var known))
+        if (cache.TryGet(BearerTokenIn(header), out var known))
         {
             return new TokenCheck(TokenStatus.Valid, known);
         }
+        var token = BearerTokenIn(header).ToString();
         if (failures.Refusal(context) is { } retryAfter)
         {
             return new TokenCheck(TokenStatus.TooManyFailures, null, retryAfter);

@@ -20,7 +20,7 @@ public sealed class ValidatedTokenCache(TimeProvider time)
 
     private readonly ConcurrentDictionary<TokenHash, Entry> _entries = new();
 
-    public bool TryGet(string token, out Caller caller)
+    public bool TryGet(ReadOnlySpan<char> token, out Caller caller)
     {
         var key = TokenHash.Of(token);
         if (_entries.TryGetValue(key, out var entry))
@@ -66,7 +66,7 @@ public sealed class ValidatedTokenCache(TimeProvider time)
 
     private readonly record struct TokenHash(ulong A, ulong B, ulong C, ulong D)
     {
-        public static TokenHash Of(string token)
+        public static TokenHash Of(ReadOnlySpan<char> token)
         {
             Span<byte> hash = stackalloc byte[32];
             var length = Encoding.UTF8.GetMaxByteCount(token.Length);

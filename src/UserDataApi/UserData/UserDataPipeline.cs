@@ -90,7 +90,7 @@ public sealed class UserDataPipeline(
     }
 
     /// <summary>The checks before the endpoint's own work, in SPEC §3's order: the answer of the first that fails, or the caller.</summary>
-    private async Task<(TResponse? Refusal, Caller? Caller)> CheckAsync<TRequest, TResponse, TCode>(
+    private async ValueTask<(TResponse? Refusal, Caller? Caller)> CheckAsync<TRequest, TResponse, TCode>(
         HttpContext http, UserDataFamily family, TRequest? request, ScopeSet requiredScopes)
         where TRequest : UserDataRequest
         where TResponse : UserDataResponse<TCode>, IUserDataResponse<TResponse, TCode>

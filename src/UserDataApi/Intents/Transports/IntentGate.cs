@@ -9,7 +9,7 @@ namespace UserDataApi.Intents.Transports;
 public sealed class IntentGate(TokenChecker tokens, IntentScopes scopes, IntentRateLimits limits)
 {
     /// <summary>The caller, or why the call is refused.</summary>
-    public async Task<(Caller? Caller, IntentError? Refusal)> CheckAsync(HttpContext http)
+    public async ValueTask<(Caller? Caller, IntentError? Refusal)> CheckAsync(HttpContext http)
     {
         if (limits.RefuseAddress(http) is { } retryAfter)
         {
