@@ -17,6 +17,9 @@ public static class ApiDocumentation
 {
     private const string BearerScheme = "Bearer";
 
+    /// <summary>Where Swashbuckle serves the document (<c>/swagger/v1/swagger.json</c>) and the UI: its default paths.</summary>
+    private const string DocumentationPath = "/swagger";
+
     public static WebApplicationBuilder AddApiDocumentation(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<SwaggerOptions>().Bind(builder.Configuration.GetSection(SwaggerOptions.Section)).ValidateOnStart();
@@ -58,8 +61,12 @@ public static class ApiDocumentation
         {
             return app;
         }
-        app.UseSwagger();
-        app.UseSwaggerUI(ui => ui.DocumentTitle = "UserDataApi");
+        // Only on its own paths: Swashbuckle's middleware would otherwise build its document generator for every call.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(DocumentationPath), documentation =>
+        {
+            documentation.UseSwagger();
+            documentation.UseSwaggerUI(ui => ui.DocumentTitle = "UserDataApi");
+        });
         return app;
     }
 
