@@ -171,7 +171,10 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
             // Answered calls keep their answers; one the work missed must not wait for ever.
             foreach (var call in batch)
             {
-                call.Done.TrySetException(new InvalidOperationException($"{GetType().Name} left a call unanswered"));
+                if (!call.Done.Task.IsCompleted)
+                {
+                    call.Done.TrySetException(new InvalidOperationException($"{GetType().Name} left a call unanswered"));
+                }
             }
         }
         catch (Exception exception)
