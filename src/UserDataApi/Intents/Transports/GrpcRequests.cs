@@ -26,24 +26,26 @@ public static class GrpcRequests
     /// <summary>After <c>UseGrpcWeb</c>, which has decoded gRPC-Web's text format by then.</summary>
     public static WebApplication UseGrpcRequestChecks(this WebApplication app)
     {
-        app.Use(async (http, next) =>
-        {
-            if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc
-                && UserServiceMethods.ByName.TryGetValue(grpc.Method.Name, out var method))
-            {
-                var (body, refusal) = await ReadAsync(http.Request, method.RequestType);
-                if (refusal is not null)
-                {
-                    http.Items[RefusalItem] = refusal;
-                }
-                // Both views of the body: gRPC-Web puts a pipe of its own in front of the request's.
-                var read = new MemoryStream(body ?? EmptyMessage, writable: false);
-                http.Request.Body = read;
-                http.Features.Set<IRequestBodyPipeFeature>(new ReadBody(PipeReader.Create(read)));
-            }
-            await next(http);
-        });
+        // Every other call passes straight on, without a state machine of its own.
+        app.Use(next => http => http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is { } grpc
+            && UserServiceMethods.ByName.TryGetValue(grpc.Method.Name, out var method)
+                ? CheckedAsync(http, method, next)
+                : next(http));
         return app;
+    }
+
+    private static async Task CheckedAsync(HttpContext http, UnaryMethod method, RequestDelegate next)
+    {
+        var (body, refusal) = await ReadAsync(http.Request, method.RequestType);
+        if (refusal is not null)
+        {
+            http.Items[RefusalItem] = refusal;
+        }
+        // Both views of the body: gRPC-Web puts a pipe of its own in front of the request's.
+        var read = new MemoryStream(body ?? EmptyMessage, writable: false);
+        http.Request.Body = read;
+        http.Features.Set<IRequestBodyPipeFeature>(new ReadBody(PipeReader.Create(read)));
+        await next(http);
     }
 
     private sealed class ReadBody(PipeReader reader) : IRequestBodyPipeFeature
