@@ -24,7 +24,7 @@ public static class JsonRequestBody
     /// The parsed request, or null when the body is not an acceptable request of this type. An empty
     /// body is null too, unless <paramref name="whenEmpty"/> says what it stands for.
     /// </summary>
-    public static async Task<TRequest?> ReadAsync<TRequest>(
+    public static async ValueTask<TRequest?> ReadAsync<TRequest>(
         HttpRequest request, JsonTypeInfo<TRequest> type, CancellationToken cancellationToken, Func<TRequest>? whenEmpty = null)
         where TRequest : class
     {
@@ -106,7 +106,7 @@ public static class JsonRequestBody
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
     /// <summary>The body in a pooled buffer (the caller returns it), or null when it is refused.</summary>
-    private static async Task<(byte[] Buffer, int Length)?> ReadRentedAsync(
+    private static async ValueTask<(byte[] Buffer, int Length)?> ReadRentedAsync(
         HttpRequest request, CancellationToken cancellationToken, int maxBytes = MaxBytes, Stream? body = null)
     {
         body ??= request.Body;
@@ -162,7 +162,8 @@ public static class JsonRequestBody
     /// <summary>No content type at all is taken as JSON; any other must be application/json or a +json type.</summary>
     public static bool IsJson(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType))
+        // No type, or the one nearly every client sends: no parsing needed.
+        if (string.IsNullOrEmpty(contentType) || contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using Google.Protobuf;
+using Microsoft.Extensions.ObjectPool;
 using UserDataApi.Hosting;
 
 namespace UserDataApi.Intents.Transports;
@@ -37,7 +40,26 @@ public static class ProtoJson
         }
     }
 
-    public static string Format(IMessage message) => JsonFormatter.Default.Format(message);
+    /// <summary>
+    /// Builders for the text, kept between calls: an answer with a provider's tokens and claims runs to several
+    /// kilobytes, which a new builder would otherwise grow to, chunk by chunk, on every call.
+    /// </summary>
+    private static readonly ObjectPool<StringBuilder> Builders =
+        new DefaultObjectPoolProvider().CreateStringBuilderPool(initialCapacity: 16 * 1024, maximumRetainedCapacity: 64 * 1024);
+
+    public static string Format(IMessage message)
+    {
+        var builder = Builders.Get();
+        try
+        {
+            JsonFormatter.Default.Format(message, new StringWriter(builder, CultureInfo.InvariantCulture));
+            return builder.ToString();
+        }
+        finally
+        {
+            Builders.Return(builder);
+        }
+    }
 
     /// <summary>200 with the message as protojson.</summary>
     public static IResult Ok(IMessage message) => new ProtoJsonResult(message);
@@ -48,7 +70,24 @@ public static class ProtoJson
         {
             httpContext.Response.StatusCode = StatusCodes.Status200OK;
             httpContext.Response.ContentType = "application/json; charset=utf-8";
-            return httpContext.Response.WriteAsync(Format(message));
+            var body = httpContext.Response.BodyWriter;
+            var builder = Builders.Get();
+            try
+            {
+                // Straight from the builder's chunks into the body, without a string of the whole answer in between.
+                JsonFormatter.Default.Format(message, new StringWriter(builder, CultureInfo.InvariantCulture));
+                var utf8 = Encoding.UTF8.GetEncoder();
+                foreach (var chunk in builder.GetChunks())
+                {
+                    utf8.Convert(chunk.Span, body, flush: false, out _, out _);
+                }
+                utf8.Convert([], body, flush: true, out _, out _);
+            }
+            finally
+            {
+                Builders.Return(builder);
+            }
+            return body.FlushAsync(httpContext.RequestAborted).AsTask();
         }
     }
 }
