@@ -26,6 +26,9 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 log "building the server (Release)"
 dotnet build src/UserDataApi -c Release -v quiet -nologo >/dev/null
+if [ -n "${BENCH_ALLOCATIONS:-}" ]; then
+  dotnet build bench/allocations -c Release -v quiet -nologo -o "$work/allocations" >/dev/null
+fi
 
 pg_port=$(free_port)
 log "starting PostgreSQL on 127.0.0.1:$pg_port"
@@ -135,6 +138,32 @@ profile_stop() {
     perf report -i "$work/perf-$1.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | head -80
   } >"bench/results/profile-$stamp-$1.txt" || true
   log "profile: bench/results/profile-$stamp-$1.txt"
+}
+
+# allocations_start SCENARIO SECONDS / allocations_stop SCENARIO SERVER_JSON: with BENCH_ALLOCATIONS=1, the runtime's
+# allocation ticks are read from the server while the scenario runs (bench/allocations); what it allocated per
+# request, the types that took most and the stacks behind them go to bench/results.
+allocations_start() {
+  [ -n "${BENCH_ALLOCATIONS:-}" ] || return 0
+  # A second short of the slice: the listener must end while the load still runs.
+  dotnet "$work/allocations/allocations.dll" "$server_pid" $(( $2 > 2 ? $2 - 1 : 1 )) "$work/allocations-$1.nettrace" \
+    >"$work/allocations-$1.txt" 2>&1 &
+  allocations_pid=$!
+}
+allocations_stop() {
+  [ -n "${BENCH_ALLOCATIONS:-}" ] || return 0
+  wait "$allocations_pid" 2>/dev/null || true
+  python3 - "$work/allocations-$1.txt" "$2" >"bench/results/allocations-$stamp-$1.txt" <<'PY' || true
+import json, sys
+text = open(sys.argv[1]).read()
+server = json.loads(sys.argv[2])
+rps = server["requests"] / server["duration_us"] * 1e6 if server.get("duration_us") else 0
+rate = next((float(line.split()[1]) for line in text.splitlines() if line.startswith("allocated_mb_per_s ")), None)
+if rate is not None and rps:
+    print(f"allocated per request: {rate * 1e6 / rps / 1024:.1f} KiB ({rate:.0f} MB/s at {rps:.0f} requests/s)")
+print(text)
+PY
+  log "allocations: bench/results/allocations-$stamp-$1.txt"
 }
 
 # cpu_snapshot -> {"server": s, "postgres": s}: CPU seconds used so far
