@@ -87,7 +87,7 @@ public static class ProtoJson
             {
                 Builders.Return(builder);
             }
-            return body.FlushAsync(httpContext.RequestAborted).AsTask();
+            return body.FlushAsync().AsTask();
         }
     }
 }
