@@ -36,16 +36,12 @@ public sealed class TokenChecker(
     }
 
     /// <summary>The token of an <c>Authorization: Bearer …</c> header; null without one.</summary>
-    public static string? BearerTokenOf(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return HasBearerToken(header) ? BearerTokenIn(header).ToString() : null;
-    }
+    public static string? BearerTokenOf(HttpRequest request) =>
+        BearerTokenIn(request.Headers.Authorization.ToString()) is { IsEmpty: false } token ? token.ToString() : null;
 
-    private static bool HasBearerToken(string header) => header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The token in a header that <see cref="HasBearerToken"/>, without copying it: most calls only look it up.</summary>
-    private static ReadOnlySpan<char> BearerTokenIn(string header) => header.AsSpan(BearerPrefix.Length).Trim();
+    /// <summary>The token of a bearer header, empty for any other, without copying it: most calls only look it up.</summary>
+    private static ReadOnlySpan<char> BearerTokenIn(string header) =>
+        header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(BearerPrefix.Length).Trim() : [];
 
     /// <summary>The outcome of <see cref="CheckAsync"/> when it already ran for this request.</summary>
     public static TokenCheck? Checked(HttpContext context) =>
@@ -53,17 +49,17 @@ public sealed class TokenChecker(
 
     private async ValueTask<TokenCheck> CheckUncachedAsync(HttpContext context)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        if (!HasBearerToken(header) || BearerTokenIn(header).IsEmpty)
+        var presented = BearerTokenIn(context.Request.Headers.Authorization.ToString());
+        if (presented.IsEmpty)
         {
             // Nothing to check, and nothing that costs a signature check: -1 / 401 at once.
             return new TokenCheck(TokenStatus.Invalid, null);
         }
-        if (cache.TryGet(BearerTokenIn(header), out var known))
+        if (cache.TryGet(presented, out var known))
         {
             return new TokenCheck(TokenStatus.Valid, known);
         }
-        var token = BearerTokenIn(header).ToString();
+        var token = presented.ToString();
         if (failures.Refusal(context) is { } retryAfter)
         {
             return new TokenCheck(TokenStatus.TooManyFailures, null, retryAfter);
