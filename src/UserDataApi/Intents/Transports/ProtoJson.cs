@@ -49,16 +49,23 @@ public static class ProtoJson
 
     public static string Format(IMessage message)
     {
-        var builder = Builders.Get();
+        var builder = Formatted(message);
         try
         {
-            JsonFormatter.Default.Format(message, new StringWriter(builder, CultureInfo.InvariantCulture));
             return builder.ToString();
         }
         finally
         {
             Builders.Return(builder);
         }
+    }
+
+    /// <summary>A pooled builder holding the message's protojson; the caller returns it to <see cref="Builders"/>.</summary>
+    private static StringBuilder Formatted(IMessage message)
+    {
+        var builder = Builders.Get();
+        JsonFormatter.Default.Format(message, new StringWriter(builder, CultureInfo.InvariantCulture));
+        return builder;
     }
 
     /// <summary>200 with the message as protojson.</summary>
@@ -71,11 +78,10 @@ public static class ProtoJson
             httpContext.Response.StatusCode = StatusCodes.Status200OK;
             httpContext.Response.ContentType = "application/json; charset=utf-8";
             var body = httpContext.Response.BodyWriter;
-            var builder = Builders.Get();
+            var builder = Formatted(message);
             try
             {
                 // Straight from the builder's chunks into the body, without a string of the whole answer in between.
-                JsonFormatter.Default.Format(message, new StringWriter(builder, CultureInfo.InvariantCulture));
                 var utf8 = Encoding.UTF8.GetEncoder();
                 foreach (var chunk in builder.GetChunks())
                 {
