@@ -124,7 +124,8 @@ run_wrk() {
 }
 
 # profile_start SCENARIO / profile_stop SCENARIO: with BENCH_PROFILE=1, perf samples the server while the scenario runs and
-# the hottest functions (their own time, JIT-compiled code named through the runtime's perf map) go to bench/results.
+# the hottest functions (their own time, JIT-compiled code named through the runtime's perf map) and the server's own
+# methods with all they call go to bench/results.
 profile_start() {
   [ -n "${BENCH_PROFILE:-}" ] || return 0
   perf record -q -F 499 -g -p "$server_pid" -o "$work/perf-$1.data" >/dev/null 2>&1 &
@@ -136,7 +137,11 @@ profile_stop() {
   { perf report -i "$work/perf-$1.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -15
     echo
     perf report -i "$work/perf-$1.data" --no-children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9.]+%' | head -80
-  } >"bench/results/profile-$stamp-$1.txt" || true
+    echo
+    echo "the server's own code, with everything it calls (children, self):"
+    perf report -i "$work/perf-$1.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9.]+%' \
+      | grep -F '[UserDataApi]' | head -40
+  } | sed -E 's/[[:space:]]+(-[[:space:]]+-)?[[:space:]]*$//' >"bench/results/profile-$stamp-$1.txt" || true
   log "profile: bench/results/profile-$stamp-$1.txt"
 }
 
