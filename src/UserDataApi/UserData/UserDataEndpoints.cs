@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
 using FluentValidation;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using UserDataApi.Auth;
@@ -224,7 +223,7 @@ public static class UserDataEndpoints
             .WithJsonRequestBody<TRequest>();
     }
 
-    private static async Task<Ok<TResponse>> Answer<TResponse>(Task<TResponse> response) => TypedResults.Ok(await response);
+    private static async Task<JsonAnswer<TResponse>> Answer<TResponse>(Task<TResponse> response) => new(await response);
 }
 
 /// <summary>The scopes each kind of user-data call requires, from <c>UserData:ReadScopes</c> and <c>UserData:WriteScopes</c>.</summary>

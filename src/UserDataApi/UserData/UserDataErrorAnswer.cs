@@ -14,11 +14,11 @@ public sealed class UserDataErrorAnswer<TResponse, TCode> : IErrorAnswer
 {
     private static readonly JsonTypeInfo<TResponse> Type = (JsonTypeInfo<TResponse>)UserDataJsonContext.Default.GetTypeInfo(typeof(TResponse))!;
 
-    public async Task WriteAsync(HttpContext context)
+    public Task WriteAsync(HttpContext context)
     {
         var answer = TResponse.Answer(null, ResultCodes<TCode>.ServiceTemporarilyNotValid);
         context.RequestServices.GetRequiredService<UserDataMetrics>().Record(context, ResultCodes<TCode>.Number(answer.Result));
         context.Response.StatusCode = StatusCodes.Status200OK;
-        await context.Response.WriteAsJsonAsync(answer, Type);
+        return context.Response.WriteJsonAsync(answer, Type);
     }
 }

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace UserDataApi.Tests.Infrastructure;
 
 /// <summary>
-/// Calls the user-data endpoints with raw JSON and checks what every answer must be: HTTP 200, JSON, UTF-8. An
+/// Calls the user-data endpoints with raw JSON and checks what every answer must be: HTTP 200, JSON, UTF-8, its length. An
 /// endpoint is named with its sub-family ("by-user-id/get"), or alone for by-idp's ("get").
 /// </summary>
 public sealed class UserDataClient(HttpClient http)
@@ -33,10 +33,14 @@ public sealed class UserDataClient(HttpClient http)
     public async Task<JsonElement> SendAsync(HttpRequestMessage request)
     {
         using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var text = Encoding.UTF8.GetString(body);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"HTTP {(int)response.StatusCode}: {text}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet, ignoreCase: true);
+        // Sent with its length, not chunked (the header as the server sent it, not one HttpClient computed).
+        Assert.True(response.Content.Headers.NonValidated.TryGetValues("Content-Length", out var length), $"no Content-Length: {text}");
+        Assert.Equal(body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), length.ToString());
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 }
