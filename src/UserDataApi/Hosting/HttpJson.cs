@@ -31,12 +31,15 @@ public static class HttpJson
     /// Writes <paramref name="value"/> as the whole JSON body, with its <c>Content-Length</c>: serialized at once into a
     /// buffer of System.Text.Json's own, so the answer goes out in one piece rather than chunked.
     /// </summary>
-    public static Task WriteJsonAsync<T>(this HttpResponse response, T value, JsonTypeInfo<T> type)
+    public static Task WriteJsonAsync<T>(this HttpResponse response, T value, JsonTypeInfo<T> type) =>
+        response.WriteJsonAsync(JsonSerializer.SerializeToUtf8Bytes(value, type));
+
+    /// <summary>Writes <paramref name="utf8Json"/>, JSON text already in UTF-8, as the whole body, with its <c>Content-Length</c>.</summary>
+    public static Task WriteJsonAsync(this HttpResponse response, ReadOnlyMemory<byte> utf8Json)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(value, type);
         response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        return response.Body.WriteAsync(body).AsTask();
+        response.ContentLength = utf8Json.Length;
+        return response.Body.WriteAsync(utf8Json).AsTask();
     }
 }
 

@@ -5,7 +5,7 @@ using UserDataApi.Intents.Transports;
 
 namespace UserDataApi.Tests.Intents;
 
-/// <summary>The REST gateway's answers are written from pooled builders, chunk by chunk: they must still be the message's protojson exactly.</summary>
+/// <summary>The REST gateway's answers are written from pooled builders, chunk by chunk: they must still be the message's protojson exactly, sent with their length.</summary>
 public sealed class ProtoJsonAnswerTests
 {
     private static async Task<(string ContentType, byte[] Body)> AnswerAsync(Google.Protobuf.IMessage message)
@@ -14,6 +14,8 @@ public sealed class ProtoJsonAnswerTests
         using var body = new MemoryStream();
         http.Response.Body = body;
         await ProtoJson.Ok(message).ExecuteAsync(http);
+        // Written at once, with its length, not chunked.
+        Assert.Equal(body.Length, http.Response.ContentLength);
         return (http.Response.ContentType!, body.ToArray());
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Google.Protobuf;
@@ -73,27 +74,45 @@ public static class ProtoJson
 
     private sealed class ProtoJsonResult(IMessage message) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.StatusCode = StatusCodes.Status200OK;
-            httpContext.Response.ContentType = "application/json; charset=utf-8";
-            var body = httpContext.Response.BodyWriter;
             var builder = Formatted(message);
+            byte[] utf8;
+            int length;
             try
             {
-                // Straight from the builder's chunks into the body, without a string of the whole answer in between.
-                var utf8 = Encoding.UTF8.GetEncoder();
-                foreach (var chunk in builder.GetChunks())
-                {
-                    utf8.Convert(chunk.Span, body, flush: false, out _, out _);
-                }
-                utf8.Convert([], body, flush: true, out _, out _);
+                (utf8, length) = Utf8(builder);
             }
             finally
             {
                 Builders.Return(builder);
             }
-            return body.FlushAsync().AsTask();
+            try
+            {
+                httpContext.Response.StatusCode = StatusCodes.Status200OK;
+                await httpContext.Response.WriteJsonAsync(utf8.AsMemory(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(utf8);
+            }
+        }
+
+        /// <summary>
+        /// The builder's text in UTF-8, in a pooled buffer (the caller returns it), so that the answer goes out at once with its
+        /// length rather than chunked: straight from the builder's chunks, without a string of the whole answer in between.
+        /// </summary>
+        private static (byte[] Buffer, int Length) Utf8(StringBuilder builder)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(builder.Length));
+            var encoder = Encoding.UTF8.GetEncoder();
+            var length = 0;
+            foreach (var chunk in builder.GetChunks())
+            {
+                length += encoder.GetBytes(chunk.Span, buffer.AsSpan(length), flush: false);
+            }
+            length += encoder.GetBytes([], buffer.AsSpan(length), flush: true);
+            return (buffer, length);
         }
     }
 }
