@@ -68,6 +68,21 @@ public static class PersistenceExtensions
         return dataSource.Build();
     }
 
+    /// <summary>
+    /// A pool of its own for a batcher that keeps at most <paramref name="batchesInFlight"/> statements in the database
+    /// at once (<see cref="UserData.GetBatcher"/>): the database and settings of <see cref="BuildDataSource"/>, but not
+    /// multiplexed, so that each batch is written on its own thread rather than handed to Npgsql's writer task, and with
+    /// no session reset between batches, which leave no session state. Room for batches given up on at their deadline
+    /// whose connections are still being cancelled.
+    /// </summary>
+    public static NpgsqlDataSource BuildBatchDataSource(string connectionString, string? environmentOptions, int batchesInFlight)
+    {
+        var connections = Math.Max(4, 2 * batchesInFlight);
+        var settings = new NpgsqlConnectionStringBuilder(connectionString) { Multiplexing = false, NoResetOnClose = true, MaxPoolSize = connections };
+        settings.MinPoolSize = Math.Min(settings.MinPoolSize, connections);
+        return BuildDataSource(settings.ConnectionString, environmentOptions);
+    }
+
     /// <summary>The keywords a connection string sets, lower-case and without spaces ("Max Auto Prepare" is "maxautoprepare").</summary>
     private static HashSet<string> KeywordsOf(string connectionString) =>
         new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()

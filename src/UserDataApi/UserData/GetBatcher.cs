@@ -17,7 +17,13 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
     /// Batches in the database at once: one per two cores. On two cores one batch at a time measured best,
     /// and more would only split the waiting gets into smaller batches.
     /// </summary>
-    private static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
+    internal static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>
+    /// The service key of the gets' own data source (<see cref="PersistenceExtensions.BuildBatchDataSource"/>): with
+    /// one batch in the database at a time, the hand-off of each batch to the multiplexing writer cost more than it saved.
+    /// </summary>
+    internal const string DataSourceKey = "get-batches";
 
     // One unique-index probe per (get, key) pair, as a get of its own would make. The LIMIT keeps the
     // generic plan from scanning all of a user's keys under the provider, which for a user with thousands
@@ -37,7 +43,7 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
 
     private readonly NpgsqlDataSource dataSource;
 
-    public GetBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
+    public GetBatcher([FromKeyedServices(DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
     {
     }
 

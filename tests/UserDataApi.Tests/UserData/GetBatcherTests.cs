@@ -105,12 +105,33 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
     }
 
     [Fact]
+    public async Task The_servers_gets_have_a_small_unmultiplexed_pool_of_their_own_whatever_the_connection_string_says()
+    {
+        var gets = fixture.Api.Services.GetRequiredKeyedService<NpgsqlDataSource>(GetBatcher.DataSourceKey);
+        Assert.NotSame(fixture.Api.Services.GetRequiredService<NpgsqlDataSource>(), gets);
+        var settings = new NpgsqlConnectionStringBuilder(gets.ConnectionString);
+        Assert.False(settings.Multiplexing);
+        Assert.True(settings.NoResetOnClose);
+        Assert.InRange(settings.MaxPoolSize, 1, 2 * Environment.ProcessorCount + 4);
+
+        await using var given = PersistenceExtensions.BuildBatchDataSource(
+            ConnectionString + ";Multiplexing=true;Minimum Pool Size=20;Maximum Pool Size=100", null, batchesInFlight: 1);
+        var kept = new NpgsqlConnectionStringBuilder(given.ConnectionString);
+        Assert.False(kept.Multiplexing);
+        Assert.Equal(4, kept.MaxPoolSize);
+        Assert.Equal(4, kept.MinPoolSize);
+        await using var command = given.CreateCommand("SHOW plan_cache_mode");
+        Assert.Equal("force_generic_plan", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_batch_held_past_the_command_timeout_fails_its_gets_and_later_gets_go_out()
     {
         var stored = await SeedAsync();
         var asks = Asks(stored);
-        // Multiplexing, as the server's own data source, with a one-second command timeout.
-        await using var dataSource = PersistenceExtensions.BuildDataSource(ConnectionString + ";Command Timeout=1", null);
+        // The gets' own data source, as the server builds it, with a one-second command timeout: a batch given up on
+        // still holds its connection while it is cancelled, and the next batch must find another.
+        await using var dataSource = PersistenceExtensions.BuildBatchDataSource(ConnectionString + ";Command Timeout=1", null, batchesInFlight: 1);
         await using var batcher = new GetBatcher(dataSource, maxBatchesInFlight: 1, timeout: TimeSpan.FromSeconds(1));
         await Find(batcher, asks[0]).WaitAsync(Patience);
         await using var locked = await RecordsLock.HoldAsync(ConnectionString);
