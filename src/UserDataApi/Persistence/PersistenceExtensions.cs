@@ -21,7 +21,7 @@ public static class PersistenceExtensions
             })
             .ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
-        builder.Services.AddSingleton(_ => BuildDataSource(connectionString, Environment.GetEnvironmentVariable("PGOPTIONS")));
+        builder.Services.AddSingleton(_ => BuildDataSource(connectionString, EnvironmentOptions));
         builder.Services.AddDbContextPool<UserDataDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ServerKeys>();
         builder.Services.AddSingleton(_ => new StorageDeadline(StorageDeadline.Of(connectionString)));
@@ -82,6 +82,14 @@ public static class PersistenceExtensions
         settings.MinPoolSize = Math.Min(settings.MinPoolSize, connections);
         return BuildDataSource(settings.ConnectionString, environmentOptions);
     }
+
+    /// <summary>Registers under <paramref name="key"/> a <see cref="BuildBatchDataSource"/> pool on the server's own connection string.</summary>
+    public static IServiceCollection AddBatchDataSource(this IServiceCollection services, string key, int batchesInFlight) =>
+        services.AddKeyedSingleton(key, (provider, _) => BuildBatchDataSource(
+            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.ConnectionString ?? "", EnvironmentOptions, batchesInFlight));
+
+    /// <summary><c>PGOPTIONS</c>, which Npgsql sends when a connection string has no <c>Options</c>.</summary>
+    private static string? EnvironmentOptions => Environment.GetEnvironmentVariable("PGOPTIONS");
 
     /// <summary>The keywords a connection string sets, lower-case and without spaces ("Max Auto Prepare" is "maxautoprepare").</summary>
     private static HashSet<string> KeywordsOf(string connectionString) =>

@@ -20,9 +20,7 @@ public static class UserDataEndpoints
         builder.Services.AddOptions<UserDataOptions>().Bind(builder.Configuration.GetSection(UserDataOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<UserDataOptions>, UserDataOptionsValidator>();
         builder.Services.AddSingleton<UserDataPipeline>();
-        builder.Services.AddKeyedSingleton(GetBatcher.DataSourceKey, (services, _) => PersistenceExtensions.BuildBatchDataSource(
-            services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString ?? "", Environment.GetEnvironmentVariable("PGOPTIONS"),
-            GetBatcher.DefaultBatchesInFlight));
+        builder.Services.AddBatchDataSource(GetBatcher.DataSourceKey, GetBatcher.DefaultBatchesInFlight);
         builder.Services.AddSingleton<GetBatcher>();
         builder.Services.AddSingleton<SetBatcher>();
         builder.Services.AddSingleton<DeleteBatcher>();
