@@ -20,8 +20,6 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
 
     internal const int DefaultMaxQueuedDeletes = 4096;
 
-    private static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
-
     // by-idp: lock the listed rows, and delete them only if none is another client app's; then how many were listed, how
     // many of them are another's, and whether it was in time ($6, the storage deadline: see SetBatcher.BatchSql).
     internal const string AllOrNothingSql = """
@@ -52,16 +50,14 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         UNION ALL SELECT NULL FROM in_time WHERE NOT ok
         """;
 
-    private readonly NpgsqlDataSource dataSource;
-
-    public DeleteBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
+    public DeleteBatcher([FromKeyedServices(StatementBatches.DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline)
+        : this(dataSource, StatementBatches.InFlight, timeout: deadline.Timeout)
     {
     }
 
     internal DeleteBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedDeletes = DefaultMaxQueuedDeletes, TimeSpan? timeout = null)
-        : base(maxBatchesInFlight, maxQueuedDeletes, MaxDeletesPerBatch, timeout)
+        : base(dataSource, maxBatchesInFlight, maxQueuedDeletes, MaxDeletesPerBatch, timeout)
     {
-        this.dataSource = dataSource;
     }
 
     /// <summary>
@@ -86,7 +82,7 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         var outcomes = new DeleteOutcome?[ordered.Count];
         // One transaction, on a connection of its own: a transaction binds the multiplexed connection to one connector for
         // its length, so that a statement that fails mid-batch leaves nobody else's commands behind it on the wire.
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var connection = await DataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             await using (var statements = new NpgsqlBatch(connection, transaction))

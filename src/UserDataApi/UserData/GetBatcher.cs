@@ -13,18 +13,6 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
     /// <summary>Gets that may wait at once: several full batches' worth, far more than a healthy database lets pile up.</summary>
     internal const int DefaultMaxQueuedGets = 4 * MaxPairsPerBatch;
 
-    /// <summary>
-    /// Batches in the database at once: one per two cores. On two cores one batch at a time measured best,
-    /// and more would only split the waiting gets into smaller batches.
-    /// </summary>
-    internal static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
-
-    /// <summary>
-    /// The service key of the gets' own data source (<see cref="PersistenceExtensions.BuildBatchDataSource"/>): with
-    /// one batch in the database at a time, the hand-off of each batch to the multiplexing writer cost more than it saved.
-    /// </summary>
-    internal const string DataSourceKey = "get-batches";
-
     // One unique-index probe per (get, key) pair, as a get of its own would make. The LIMIT keeps the
     // generic plan from scanning all of a user's keys under the provider, which for a user with thousands
     // of keys would cost thousands of rows per get. Each get's filing and client app are sent once, not once
@@ -41,16 +29,14 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
              LIMIT 1) AS r
         """;
 
-    private readonly NpgsqlDataSource dataSource;
-
-    public GetBatcher([FromKeyedServices(DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
+    public GetBatcher([FromKeyedServices(StatementBatches.DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline)
+        : this(dataSource, StatementBatches.InFlight, timeout: deadline.Timeout)
     {
     }
 
     internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets, TimeSpan? timeout = null)
-        : base(maxBatchesInFlight, maxQueuedGets, MaxPairsPerBatch, timeout)
+        : base(dataSource, maxBatchesInFlight, maxQueuedGets, MaxPairsPerBatch, timeout)
     {
-        this.dataSource = dataSource;
     }
 
     /// <summary>The values visible to <paramref name="clientAppId"/> for <paramref name="keys"/> (distinct), by key.</summary>
@@ -91,7 +77,7 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
             }
         }
 
-        await using (var command = dataSource.CreateCommand(BatchSql))
+        await using (var command = DataSource.CreateCommand(BatchSql))
         {
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = users });
             command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = families });

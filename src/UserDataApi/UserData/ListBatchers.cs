@@ -19,16 +19,14 @@ public sealed class OwnKeysBatcher : StatementBatcher<OwnKeysBatcher.Listing, Ow
          ORDER BY q.slot, r.value_key
         """;
 
-    private readonly NpgsqlDataSource dataSource;
-
-    public OwnKeysBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, ListBatches.InFlight, timeout: deadline.Timeout)
+    public OwnKeysBatcher([FromKeyedServices(StatementBatches.DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline)
+        : this(dataSource, StatementBatches.InFlight, timeout: deadline.Timeout)
     {
     }
 
     internal OwnKeysBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = ListBatches.MaxQueued, TimeSpan? timeout = null)
-        : base(maxBatchesInFlight, maxQueued, MaxListingsPerBatch, timeout)
+        : base(dataSource, maxBatchesInFlight, maxQueued, MaxListingsPerBatch, timeout)
     {
-        this.dataSource = dataSource;
     }
 
     /// <summary>The keys <paramref name="clientAppId"/> owns in <paramref name="filing"/>, split by access scope, in key order.</summary>
@@ -40,7 +38,7 @@ public sealed class OwnKeysBatcher : StatementBatcher<OwnKeysBatcher.Listing, Ow
     protected override async Task ExecuteAsync(List<Listing> batch, int weight, CancellationToken cancellationToken)
     {
         var found = new (List<string> Private, List<string> Public)[batch.Count];
-        await using (var command = dataSource.CreateCommand(BatchSql))
+        await using (var command = DataSource.CreateCommand(BatchSql))
         {
             ListBatches.AddFilings(command, batch, static listing => (listing.Filing, listing.ClientAppId));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -83,16 +81,14 @@ public sealed class SharedPageBatcher : StatementBatcher<SharedPageBatcher.PageA
          ORDER BY q.slot, r.value_key
         """;
 
-    private readonly NpgsqlDataSource dataSource;
-
-    public SharedPageBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, ListBatches.InFlight, timeout: deadline.Timeout)
+    public SharedPageBatcher([FromKeyedServices(StatementBatches.DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline)
+        : this(dataSource, StatementBatches.InFlight, timeout: deadline.Timeout)
     {
     }
 
     internal SharedPageBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = ListBatches.MaxQueued, TimeSpan? timeout = null)
-        : base(maxBatchesInFlight, maxQueued, MaxWeightPerBatch, timeout)
+        : base(dataSource, maxBatchesInFlight, maxQueued, MaxWeightPerBatch, timeout)
     {
-        this.dataSource = dataSource;
     }
 
     /// <summary>Up to <paramref name="pageSize"/> public keys of other client apps than <paramref name="clientAppId"/> after <paramref name="after"/>, in key order.</summary>
@@ -104,7 +100,7 @@ public sealed class SharedPageBatcher : StatementBatcher<SharedPageBatcher.PageA
     protected override async Task ExecuteAsync(List<PageAsk> batch, int weight, CancellationToken cancellationToken)
     {
         var found = new List<string>?[batch.Count];
-        await using (var command = dataSource.CreateCommand(BatchSql))
+        await using (var command = DataSource.CreateCommand(BatchSql))
         {
             ListBatches.AddFilings(command, batch, static ask => (ask.Filing, ask.ClientAppId));
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(ask => ask.After).ToArray() });
@@ -129,9 +125,6 @@ public sealed class SharedPageBatcher : StatementBatcher<SharedPageBatcher.PageA
 /// <summary>What the two list batchers share.</summary>
 internal static class ListBatches
 {
-    /// <summary>Batches in the database at once: one per two cores, as gets.</summary>
-    public static readonly int InFlight = Math.Max(1, Environment.ProcessorCount / 2);
-
     public const int MaxQueued = 4096;
 
     /// <summary>No stored row holds a NUL, and a parameter holding one would fail the whole batch.</summary>

@@ -24,8 +24,6 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
     /// <summary>Sets that may wait at once.</summary>
     internal const int DefaultMaxQueuedSets = 4096;
 
-    private static readonly int DefaultBatchesInFlight = Math.Max(1, Environment.ProcessorCount / 2);
-
     // The conflict branch only updates a row the caller's client app owns, so nothing is written exactly when the key
     // belongs to another client app. A row is written only while its caller still waits (writable_until, the storage
     // deadline): a set sent to a database that hung, and given up on with -4, must not land when the database wakes up.
@@ -51,16 +49,14 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
             ON w.user_id = a.user_id AND w.family = a.family AND w.identity_provider = a.identity_provider AND w.value_key = a.value_key
         """;
 
-    private readonly NpgsqlDataSource dataSource;
-
-    public SetBatcher(NpgsqlDataSource dataSource, StorageDeadline deadline) : this(dataSource, DefaultBatchesInFlight, timeout: deadline.Timeout)
+    public SetBatcher([FromKeyedServices(StatementBatches.DataSourceKey)] NpgsqlDataSource dataSource, StorageDeadline deadline)
+        : this(dataSource, StatementBatches.InFlight, timeout: deadline.Timeout)
     {
     }
 
     internal SetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedSets = DefaultMaxQueuedSets, TimeSpan? timeout = null)
-        : base(maxBatchesInFlight, maxQueuedSets, MaxWeightPerBatch, timeout)
+        : base(dataSource, maxBatchesInFlight, maxQueuedSets, MaxWeightPerBatch, timeout)
     {
-        this.dataSource = dataSource;
     }
 
     /// <summary>
@@ -109,7 +105,7 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
         }
 
         var outcomes = new (bool InTime, bool Written)[count];
-        await using (var command = dataSource.CreateCommand(BatchSql))
+        await using (var command = DataSource.CreateCommand(BatchSql))
         {
             command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = slots });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = users });

@@ -13,7 +13,7 @@ public abstract record BatchedCall<TResult>(CancellationToken GaveUp, long Deadl
     public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>Calls that go to the database as one statement per batch: <see cref="GetBatcher"/>, <see cref="SetBatcher"/>.</summary>
+/// <summary>Calls that go to the database in batches: <see cref="GetBatcher"/>, <see cref="SetBatcher"/>, <see cref="DeleteBatcher"/>, <see cref="OwnKeysBatcher"/>, <see cref="SharedPageBatcher"/>.</summary>
 /// <remarks>
 /// Calls queue here and one loop sends all that are waiting as one batch: a lone call goes out at once, and under
 /// load each batch carries the calls that arrived while the previous one was in the database. A batch that fails, or
@@ -35,12 +35,14 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
     private long batches;
     private long calls;
 
+    /// <param name="dataSource">Where the batches go (in the server, <see cref="StatementBatches.DataSourceKey"/>).</param>
     /// <param name="maxBatchesInFlight">Batches in the database at once.</param>
     /// <param name="maxQueued">Calls that may wait at once.</param>
     /// <param name="maxWeightPerBatch">What one batch may carry; a heavier call goes out alone.</param>
     /// <param name="timeout">The storage deadline; Npgsql enforces no command timeout here (see PersistenceExtensions), the batch does.</param>
-    protected StatementBatcher(int maxBatchesInFlight, int maxQueued, int maxWeightPerBatch, TimeSpan? timeout)
+    protected StatementBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued, int maxWeightPerBatch, TimeSpan? timeout)
     {
+        DataSource = dataSource;
         this.timeout = timeout ?? Timeout.InfiniteTimeSpan;
         this.maxBatchesInFlight = maxBatchesInFlight;
         this.maxQueued = maxQueued;
@@ -48,6 +50,9 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
         inFlight = new SemaphoreSlim(maxBatchesInFlight);
         loop = Task.Run(RunAsync);
     }
+
+    /// <summary>Where the batches go.</summary>
+    internal NpgsqlDataSource DataSource { get; }
 
     /// <summary>Batches sent and calls they carried since start (for tests and diagnostics).</summary>
     internal (long Batches, long Calls) Sent => (Interlocked.Read(ref batches), Interlocked.Read(ref calls));
@@ -209,6 +214,23 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
         }
         GC.SuppressFinalize(this);
     }
+}
+
+/// <summary>What the statement batchers share: how many batches each keeps in the database, and the pool they go out on.</summary>
+internal static class StatementBatches
+{
+    /// <summary>
+    /// Batches each batcher keeps in the database at once: one per two cores. On two cores one batch at a time measured
+    /// best, and more would only split the waiting calls into smaller batches.
+    /// </summary>
+    public static readonly int InFlight = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>
+    /// The service key of the batches' own data source (<see cref="PersistenceExtensions.BuildBatchDataSource"/>): with one
+    /// batch per batcher in the database at a time, handing each batch to Npgsql's multiplexing writer cost a thread hop
+    /// per batch, more than it saved.
+    /// </summary>
+    public const string DataSourceKey = "statement-batches";
 }
 
 /// <summary>More calls are waiting for the database than a batcher queues: this one is refused at once (-4).</summary>

@@ -105,14 +105,21 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
     }
 
     [Fact]
-    public async Task The_servers_gets_have_a_small_unmultiplexed_pool_of_their_own_whatever_the_connection_string_says()
+    public async Task The_servers_batches_share_a_small_unmultiplexed_pool_of_their_own_whatever_the_connection_string_says()
     {
-        var gets = fixture.Api.Services.GetRequiredKeyedService<NpgsqlDataSource>(GetBatcher.DataSourceKey);
-        Assert.NotSame(fixture.Api.Services.GetRequiredService<NpgsqlDataSource>(), gets);
-        var settings = new NpgsqlConnectionStringBuilder(gets.ConnectionString);
+        var services = fixture.Api.Services;
+        var batches = services.GetRequiredKeyedService<NpgsqlDataSource>(StatementBatches.DataSourceKey);
+        Assert.NotSame(services.GetRequiredService<NpgsqlDataSource>(), batches);
+        Assert.Same(batches, services.GetRequiredService<GetBatcher>().DataSource);
+        Assert.Same(batches, services.GetRequiredService<SetBatcher>().DataSource);
+        Assert.Same(batches, services.GetRequiredService<DeleteBatcher>().DataSource);
+        Assert.Same(batches, services.GetRequiredService<OwnKeysBatcher>().DataSource);
+        Assert.Same(batches, services.GetRequiredService<SharedPageBatcher>().DataSource);
+        var settings = new NpgsqlConnectionStringBuilder(batches.ConnectionString);
         Assert.False(settings.Multiplexing);
         Assert.True(settings.NoResetOnClose);
-        Assert.InRange(settings.MaxPoolSize, 1, 2 * Environment.ProcessorCount + 4);
+        // Room for each of the five batchers' batches in flight, twice over (batches given up on still being cancelled).
+        Assert.Equal(Math.Max(4, 2 * 5 * StatementBatches.InFlight), settings.MaxPoolSize);
 
         await using var given = PersistenceExtensions.BuildBatchDataSource(
             ConnectionString + ";Multiplexing=true;Minimum Pool Size=20;Maximum Pool Size=100", null, batchesInFlight: 1);
