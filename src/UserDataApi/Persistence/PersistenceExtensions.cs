@@ -69,8 +69,8 @@ public static class PersistenceExtensions
     }
 
     /// <summary>
-    /// A pool of its own for a batcher that keeps at most <paramref name="batchesInFlight"/> statements in the database
-    /// at once (<see cref="UserData.GetBatcher"/>): the database and settings of <see cref="BuildDataSource"/>, but not
+    /// A pool of their own for the statement batchers (<see cref="UserData.StatementBatches"/>), which keep at most
+    /// <paramref name="batchesInFlight"/> batches in the database at once between them: the database and settings of <see cref="BuildDataSource"/>, but not
     /// multiplexed, so that each batch is written on its own thread rather than handed to Npgsql's writer task, and with
     /// no session reset between batches, which leave no session state. Room for batches given up on at their deadline
     /// whose connections are still being cancelled.

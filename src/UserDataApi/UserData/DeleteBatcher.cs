@@ -80,8 +80,8 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         // In the order of their filings, so that the batch's locks come in the order a set batch takes them.
         var ordered = batch.Order(Deletion.ByFiling).ToList();
         var outcomes = new DeleteOutcome?[ordered.Count];
-        // One transaction, on a connection of its own: a transaction binds the multiplexed connection to one connector for
-        // its length, so that a statement that fails mid-batch leaves nobody else's commands behind it on the wire.
+        // One transaction, on a connection of the batches' pool (not multiplexed): a statement that fails mid-batch leaves
+        // nobody else's commands behind it on the wire, and the transaction's disposal rolls back what it did.
         await using (var connection = await DataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
