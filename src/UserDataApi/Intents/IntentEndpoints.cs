@@ -33,6 +33,7 @@ public static class IntentEndpoints
         builder.Services.AddSingleton<IntentSecrets>();
         builder.Services.AddSingleton<IntentScopes>();
         builder.Services.AddSingleton<IntentRateLimits>();
+        builder.Services.AddStatementBatchers(typeof(RetrieveBatcher));
         builder.Services.AddScoped<IntentFlow>();
         builder.Services.AddScoped<IntentLinks>();
         builder.Services.AddSingleton<IValidator<StartIdentityProviderIntentRequest>, StartIntentRequestValidator>();

@@ -22,6 +22,7 @@ namespace UserDataApi.Intents;
 /// </summary>
 public sealed class IntentFlow(
     UserDataDbContext db,
+    RetrieveBatcher reads,
     ExternalProviders providers,
     LdapDirectory directory,
     IntentRateLimits limits,
@@ -292,7 +293,7 @@ public sealed class IntentFlow(
         Caller caller, RetrieveIdentityProviderIntentRequest request, CancellationToken cancellationToken)
     {
         var found = StoredText.IsStorable(request.IdpIntentId)
-            ? await FindWithLinkAsync(db, request.IdpIntentId, cancellationToken)
+            ? await reads.FindAsync(request.IdpIntentId, cancellationToken)
             : null;
         var intent = found?.Intent;
         if (intent?.TokenHash is null || string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
@@ -368,19 +369,6 @@ public sealed class IntentFlow(
         logger.LogInformation("Intent {IntentId} retrieved", intent.Id);
         return response;
     }
-
-    /// <summary>
-    /// A retrieve's one read: the intent and, in the same statement, the user its provider user is linked to. Compiled once,
-    /// so that a retrieve does not pay for EF Core's query translation and cache lookup on every call.
-    /// </summary>
-    private static readonly Func<UserDataDbContext, string, CancellationToken, Task<IntentWithLink?>> FindWithLinkAsync =
-        EF.CompileAsyncQuery((UserDataDbContext context, string id, CancellationToken cancellationToken) => context.Intents.AsNoTracking()
-            .Where(i => i.Id == id)
-            .Select(i => new IntentWithLink(
-                i, context.Links.Where(l => l.IdpId == i.IdpId && l.LinkedUserId == i.IdpUserId).Select(l => l.UserId).FirstOrDefault()))
-            .SingleOrDefault());
-
-    private sealed record IntentWithLink(IdpIntent Intent, string? LinkedUserId);
 
     /// <summary>SPEC §4.3: an OIDC provider's user-info claims as they are; an OAuth provider's answer wrapped in <c>RawInfo</c>, as ZITADEL does.</summary>
     private Struct RawInformationOf(string idpId, JsonObject claims)

@@ -69,7 +69,7 @@ public static class PersistenceExtensions
     }
 
     /// <summary>
-    /// A pool of their own for the statement batchers (<see cref="UserData.StatementBatches"/>), which keep at most
+    /// A pool of their own for the statement batchers (<see cref="StatementBatches"/>), which keep at most
     /// <paramref name="batchesInFlight"/> batches in the database at once between them: the database and settings of <see cref="BuildDataSource"/>, but not
     /// multiplexed, so that each batch is written on its own thread rather than handed to Npgsql's writer task, and with
     /// no session reset between batches, which leave no session state. Room for batches given up on at their deadline
@@ -83,10 +83,34 @@ public static class PersistenceExtensions
         return BuildDataSource(settings.ConnectionString, environmentOptions);
     }
 
-    /// <summary>Registers under <paramref name="key"/> a <see cref="BuildBatchDataSource"/> pool on the server's own connection string.</summary>
-    public static IServiceCollection AddBatchDataSource(this IServiceCollection services, string key, int batchesInFlight) =>
-        services.AddKeyedSingleton(key, (provider, _) => BuildBatchDataSource(
-            provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.ConnectionString ?? "", EnvironmentOptions, batchesInFlight));
+    /// <summary>
+    /// Registers <paramref name="batchers"/> (each a <see cref="StatementBatcher{TCall, TResult}"/>, one for the server) and,
+    /// on the first call, the pool every batcher shares (<see cref="StatementBatches.DataSourceKey"/>): a
+    /// <see cref="BuildBatchDataSource"/> pool on the server's own connection string, sized for all the batchers registered,
+    /// whichever feature registered them.
+    /// </summary>
+    public static IServiceCollection AddStatementBatchers(this IServiceCollection services, params Type[] batchers)
+    {
+        var registered = services.Where(service => !service.IsKeyedService)
+            .Select(service => service.ImplementationInstance).OfType<StatementBatcherTypes>().SingleOrDefault();
+        if (registered is null)
+        {
+            registered = [];
+            services.AddSingleton(registered);
+            services.AddKeyedSingleton(StatementBatches.DataSourceKey, (provider, _) => BuildBatchDataSource(
+                provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.ConnectionString ?? "",
+                EnvironmentOptions, registered.Count * StatementBatches.InFlight));
+        }
+        foreach (var batcher in batchers)
+        {
+            registered.Add(batcher);
+            services.AddSingleton(batcher);
+        }
+        return services;
+    }
+
+    /// <summary>The batchers <see cref="AddStatementBatchers"/> registered, which the shared pool is sized for.</summary>
+    private sealed class StatementBatcherTypes : List<Type>;
 
     /// <summary><c>PGOPTIONS</c>, which Npgsql sends when a connection string has no <c>Options</c>.</summary>
     private static string? EnvironmentOptions => Environment.GetEnvironmentVariable("PGOPTIONS");

@@ -20,12 +20,7 @@ public static class UserDataEndpoints
         builder.Services.AddOptions<UserDataOptions>().Bind(builder.Configuration.GetSection(UserDataOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<UserDataOptions>, UserDataOptionsValidator>();
         builder.Services.AddSingleton<UserDataPipeline>();
-        Type[] batchers = [typeof(GetBatcher), typeof(SetBatcher), typeof(DeleteBatcher), typeof(OwnKeysBatcher), typeof(SharedPageBatcher)];
-        builder.Services.AddBatchDataSource(StatementBatches.DataSourceKey, batchers.Length * StatementBatches.InFlight);
-        foreach (var batcher in batchers)
-        {
-            builder.Services.AddSingleton(batcher);
-        }
+        builder.Services.AddStatementBatchers(typeof(GetBatcher), typeof(SetBatcher), typeof(DeleteBatcher), typeof(OwnKeysBatcher), typeof(SharedPageBatcher));
         builder.Services.AddSingleton<UserDataMetrics>();
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(UserDataMetrics.MeterName));
         builder.Services.AddSingleton<UserDataScopes>();

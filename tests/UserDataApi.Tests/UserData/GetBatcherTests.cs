@@ -115,11 +115,13 @@ public sealed class GetBatcherTests(UserDataFixture fixture) : IClassFixture<Use
         Assert.Same(batches, services.GetRequiredService<DeleteBatcher>().DataSource);
         Assert.Same(batches, services.GetRequiredService<OwnKeysBatcher>().DataSource);
         Assert.Same(batches, services.GetRequiredService<SharedPageBatcher>().DataSource);
+        Assert.Same(batches, services.GetRequiredService<UserDataApi.Intents.RetrieveBatcher>().DataSource);
         var settings = new NpgsqlConnectionStringBuilder(batches.ConnectionString);
         Assert.False(settings.Multiplexing);
         Assert.True(settings.NoResetOnClose);
-        // Room for each of the five batchers' batches in flight, twice over (batches given up on still being cancelled).
-        Assert.Equal(Math.Max(4, 2 * 5 * StatementBatches.InFlight), settings.MaxPoolSize);
+        // Room for each of the six batchers' batches in flight (five of user data, the intents' retrieve), twice over
+        // (batches given up on still being cancelled).
+        Assert.Equal(Math.Max(4, 2 * 6 * StatementBatches.InFlight), settings.MaxPoolSize);
 
         await using var given = PersistenceExtensions.BuildBatchDataSource(
             ConnectionString + ";Multiplexing=true;Minimum Pool Size=20;Maximum Pool Size=100", null, batchesInFlight: 1);

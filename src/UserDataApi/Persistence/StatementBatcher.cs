@@ -1,8 +1,7 @@
 using System.Threading.Channels;
 using Npgsql;
-using UserDataApi.Persistence;
 
-namespace UserDataApi.UserData;
+namespace UserDataApi.Persistence;
 
 /// <summary>One call waiting in a <see cref="StatementBatcher{TCall, TResult}"/> for its batch.</summary>
 /// <param name="GaveUp">Its caller has left: it is not sent.</param>
@@ -13,7 +12,11 @@ public abstract record BatchedCall<TResult>(CancellationToken GaveUp, long Deadl
     public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>Calls that go to the database in batches: <see cref="GetBatcher"/>, <see cref="SetBatcher"/>, <see cref="DeleteBatcher"/>, <see cref="OwnKeysBatcher"/>, <see cref="SharedPageBatcher"/>.</summary>
+/// <summary>
+/// Calls that go to the database in batches: <see cref="UserData.GetBatcher"/>, <see cref="UserData.SetBatcher"/>,
+/// <see cref="UserData.DeleteBatcher"/>, <see cref="UserData.OwnKeysBatcher"/>, <see cref="UserData.SharedPageBatcher"/>
+/// and <see cref="Intents.RetrieveBatcher"/>.
+/// </summary>
 /// <remarks>
 /// Calls queue here and one loop sends all that are waiting as one batch: a lone call goes out at once, and under
 /// load each batch carries the calls that arrived while the previous one was in the database. A batch that fails, or
