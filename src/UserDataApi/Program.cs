@@ -6,6 +6,7 @@ using UserDataApi.Persistence;
 using UserDataApi.UserData;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddSocketTransport();
 builder.AddRequestLimits();
 builder.AddCrossOrigin();
 builder.AddStructuredLogs();
