@@ -292,9 +292,17 @@ public sealed class IntentFlow(
     public async Task<IntentOutcome<RetrieveIdentityProviderIntentResponse>> RetrieveAsync(
         Caller caller, RetrieveIdentityProviderIntentRequest request, CancellationToken cancellationToken)
     {
-        var found = StoredText.IsStorable(request.IdpIntentId)
-            ? await reads.FindAsync(request.IdpIntentId, cancellationToken)
-            : null;
+        IntentWithLink? found;
+        try
+        {
+            found = await reads.FindAsync(request.IdpIntentId, cancellationToken);
+        }
+        catch (StorageQueueFullException)
+        {
+            // Under a flood, one line per refused call would flood the logs too.
+            logger.LogDebug("Storage queue full: a retrieve was refused");
+            return IntentFailures.Unavailable();
+        }
         var intent = found?.Intent;
         if (intent?.TokenHash is null || string.IsNullOrEmpty(request.IdpIntentToken) || !IntentSecrets.Matches(request.IdpIntentToken, intent.TokenHash)
             || !string.Equals(caller.ClientAppId, intent.ClientAppId, StringComparison.Ordinal))

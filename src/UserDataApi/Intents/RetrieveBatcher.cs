@@ -37,9 +37,10 @@ public sealed class RetrieveBatcher : StatementBatcher<RetrieveBatcher.Read, Int
     {
     }
 
-    /// <summary>The intent stored as <paramref name="id"/> (storable text: no NUL), with its link; none when there is no such intent.</summary>
+    /// <summary>The intent stored as <paramref name="id"/>, with its link; none when there is no such intent.</summary>
     public Task<IntentWithLink?> FindAsync(string id, CancellationToken cancellationToken) =>
-        EnqueueAsync(new Read(id, cancellationToken, DeadlineFromNow()));
+        // No stored id holds a NUL, and a parameter holding one would fail the whole batch.
+        StoredText.IsStorable(id) ? EnqueueAsync(new Read(id, cancellationToken, DeadlineFromNow())) : Task.FromResult<IntentWithLink?>(null);
 
     protected override async Task ExecuteAsync(List<Read> batch, int weight, CancellationToken cancellationToken)
     {

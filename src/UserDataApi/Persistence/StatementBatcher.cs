@@ -51,7 +51,11 @@ public abstract class StatementBatcher<TCall, TResult> : IAsyncDisposable where 
         this.maxQueued = maxQueued;
         this.maxWeightPerBatch = maxWeightPerBatch;
         inFlight = new SemaphoreSlim(maxBatchesInFlight);
-        loop = Task.Run(RunAsync);
+        // The loop serves every caller: it must not carry the first one's context (its trace, say) into every batch.
+        using (ExecutionContext.SuppressFlow())
+        {
+            loop = Task.Run(RunAsync);
+        }
     }
 
     /// <summary>Where the batches go.</summary>

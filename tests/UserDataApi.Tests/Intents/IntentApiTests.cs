@@ -197,4 +197,29 @@ public sealed class IntentApiTests(IntentFixture fixture) : IClassFixture<Intent
         Assert.DoesNotContain(landing["token"].ToString(), row);
         Assert.DoesNotContain(Convert.ToHexString(Encoding.UTF8.GetBytes(oauth.GetProperty("accessToken").GetString()![..20])).ToLowerInvariant(), row);
     }
+
+    [Fact]
+    public async Task A_retrieve_the_database_holds_past_the_command_timeout_answers_503_unavailable_and_the_next_is_read()
+    {
+        await using var impatient = await fixture.StartInstanceAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:UserData"] = fixture.ConnectionString + ";Command Timeout=1",
+        });
+        using var client = impatient.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Authority.CreateToken(scopes: "idp-intents"));
+        var (state, _) = await fixture.StartIntentAsync(impatient);
+        var id = await fixture.IntentIdOfStateAsync(state);
+        const string Guess = """{"idpIntentToken":"a-guess"}""";
+        await ErrorOf(await client.PostAsync($"/v2/idp_intents/{id}", Json(Guess)), HttpStatusCode.Forbidden, StatusCode.PermissionDenied);
+
+        await using (var locked = await RecordsLock.HoldAsync(fixture.ConnectionString, "idp_intents"))
+        {
+            var started = DateTime.UtcNow;
+            await ErrorOf(await client.PostAsync($"/v2/idp_intents/{id}", Json(Guess)), HttpStatusCode.ServiceUnavailable, StatusCode.Unavailable);
+            Assert.InRange(DateTime.UtcNow - started, TimeSpan.Zero, TimeSpan.FromSeconds(8));
+            await locked.ReleaseAsync();
+        }
+
+        await ErrorOf(await client.PostAsync($"/v2/idp_intents/{id}", Json(Guess)), HttpStatusCode.Forbidden, StatusCode.PermissionDenied);
+    }
 }
