@@ -4,8 +4,8 @@ using UserDataApi.Persistence;
 namespace UserDataApi.UserData;
 
 /// <summary>
-/// Group commit for deletes: concurrent deletes go to the database as one batch of statements in one transaction, so that
-/// they share one WAL flush (see <see cref="StatementBatcher{TCall, TResult}"/>); each keeps its own statement and its own
+/// Group commit for deletes: concurrent deletes go to the database as one batch of statements in one transaction and one
+/// round trip, so that they share one WAL flush (see <see cref="StatementBatcher{TCall, TResult}"/>); each keeps its own statement and its own
 /// rule (by-idp's all or nothing, the others' own keys only).
 /// </summary>
 /// <remarks>
@@ -80,35 +80,30 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
         // In the order of their filings, so that the batch's locks come in the order a set batch takes them.
         var ordered = batch.Order(Deletion.ByFiling).ToList();
         var outcomes = new DeleteOutcome?[ordered.Count];
-        // One transaction, on a connection of the batches' pool (not multiplexed): a statement that fails mid-batch leaves
-        // nobody else's commands behind it on the wire, and the transaction's disposal rolls back what it did.
-        await using (var connection = await DataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        // One round trip and one transaction: the statements of one batch, up to its single Sync, are one implicit
+        // transaction, committed once the last has run (and rolled back whole when one fails), before the reader's end.
+        await using (var statements = DataSource.CreateBatch())
         {
-            await using (var statements = new NpgsqlBatch(connection, transaction))
+            foreach (var deletion in ordered)
             {
-                foreach (var deletion in ordered)
-                {
-                    var statement = new NpgsqlBatchCommand(deletion.AllOrNothing ? AllOrNothingSql : OwnKeysSql);
-                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.UserId });
-                    statement.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)deletion.Filing.Family });
-                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.IdentityProvider });
-                    statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.ClientAppId });
-                    statement.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletion.Keys });
-                    statement.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deletion.WritableUntil });
-                    statements.BatchCommands.Add(statement);
-                }
-                await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
-                for (var i = 0; i < ordered.Count; i++)
-                {
-                    if (i > 0)
-                    {
-                        await reader.NextResultAsync(cancellationToken);
-                    }
-                    outcomes[i] = ordered[i].AllOrNothing ? await AllOrNothingOutcomeAsync(reader, cancellationToken) : await OwnKeysOutcomeAsync(reader, cancellationToken);
-                }
+                var statement = new NpgsqlBatchCommand(deletion.AllOrNothing ? AllOrNothingSql : OwnKeysSql);
+                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.UserId });
+                statement.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)deletion.Filing.Family });
+                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.Filing.IdentityProvider });
+                statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = deletion.ClientAppId });
+                statement.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletion.Keys });
+                statement.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = deletion.WritableUntil });
+                statements.BatchCommands.Add(statement);
             }
-            await transaction.CommitAsync(cancellationToken);
+            await using var reader = await statements.ExecuteReaderAsync(cancellationToken);
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                if (i > 0)
+                {
+                    await reader.NextResultAsync(cancellationToken);
+                }
+                outcomes[i] = ordered[i].AllOrNothing ? await AllOrNothingOutcomeAsync(reader, cancellationToken) : await OwnKeysOutcomeAsync(reader, cancellationToken);
+            }
         }
         // Committed: only now is any of them answered.
         for (var i = 0; i < ordered.Count; i++)
