@@ -12,9 +12,6 @@ public sealed class RetrieveBatcher : StatementBatcher<RetrieveBatcher.Read, Int
     /// <summary>Intents read per batch.</summary>
     internal const int MaxReadsPerBatch = 128;
 
-    /// <summary>Retrieves that may wait at once: several full batches' worth.</summary>
-    internal const int DefaultMaxQueuedReads = 32 * MaxReadsPerBatch;
-
     // One primary-key probe per asked id, and one of the links' primary key for its provider user. The LIMIT keeps the
     // lateral read from being merged into a join, which a generic plan, not knowing how many ids come, might hash.
     internal const string BatchSql = """
@@ -32,7 +29,7 @@ public sealed class RetrieveBatcher : StatementBatcher<RetrieveBatcher.Read, Int
     {
     }
 
-    internal RetrieveBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedReads = DefaultMaxQueuedReads, TimeSpan? timeout = null)
+    internal RetrieveBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedReads = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueuedReads, MaxReadsPerBatch, timeout)
     {
     }

@@ -232,6 +232,9 @@ internal static class StatementBatches
     /// </summary>
     public static readonly int InFlight = Math.Max(1, Environment.ProcessorCount / 2);
 
+    /// <summary>Calls each batcher lets wait at once: several full batches' worth, far more than a healthy database lets pile up.</summary>
+    public const int MaxQueued = 4096;
+
     /// <summary>
     /// The service key of the batches' own data source (<see cref="PersistenceExtensions.BuildBatchDataSource"/>): with one
     /// batch per batcher in the database at a time, handing each batch to Npgsql's multiplexing writer cost a thread hop

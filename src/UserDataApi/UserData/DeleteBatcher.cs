@@ -18,8 +18,6 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
     /// <summary>Deletes per batch.</summary>
     internal const int MaxDeletesPerBatch = 64;
 
-    internal const int DefaultMaxQueuedDeletes = 4096;
-
     // by-idp: lock the listed rows, and delete them only if none is another client app's; then how many were listed, how
     // many of them are another's, and whether it was in time ($6, the storage deadline: see SetBatcher.BatchSql).
     internal const string AllOrNothingSql = """
@@ -55,7 +53,7 @@ public sealed class DeleteBatcher : StatementBatcher<DeleteBatcher.Deletion, Del
     {
     }
 
-    internal DeleteBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedDeletes = DefaultMaxQueuedDeletes, TimeSpan? timeout = null)
+    internal DeleteBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedDeletes = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueuedDeletes, MaxDeletesPerBatch, timeout)
     {
     }

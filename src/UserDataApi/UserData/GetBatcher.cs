@@ -10,9 +10,6 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
     /// <summary>Key lookups per batch.</summary>
     internal const int MaxPairsPerBatch = 1024;
 
-    /// <summary>Gets that may wait at once: several full batches' worth, far more than a healthy database lets pile up.</summary>
-    internal const int DefaultMaxQueuedGets = 4 * MaxPairsPerBatch;
-
     // One unique-index probe per (get, key) pair, as a get of its own would make. The LIMIT keeps the
     // generic plan from scanning all of a user's keys under the provider, which for a user with thousands
     // of keys would cost thousands of rows per get. Each get's filing and client app are sent once, not once
@@ -34,7 +31,7 @@ public sealed class GetBatcher : StatementBatcher<GetBatcher.Lookup, Dictionary<
     {
     }
 
-    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = DefaultMaxQueuedGets, TimeSpan? timeout = null)
+    internal GetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedGets = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueuedGets, MaxPairsPerBatch, timeout)
     {
     }

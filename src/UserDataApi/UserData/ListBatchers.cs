@@ -24,7 +24,7 @@ public sealed class OwnKeysBatcher : StatementBatcher<OwnKeysBatcher.Listing, Ow
     {
     }
 
-    internal OwnKeysBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = ListBatches.MaxQueued, TimeSpan? timeout = null)
+    internal OwnKeysBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueued, MaxListingsPerBatch, timeout)
     {
     }
@@ -86,7 +86,7 @@ public sealed class SharedPageBatcher : StatementBatcher<SharedPageBatcher.PageA
     {
     }
 
-    internal SharedPageBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = ListBatches.MaxQueued, TimeSpan? timeout = null)
+    internal SharedPageBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueued = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueued, MaxWeightPerBatch, timeout)
     {
     }
@@ -125,8 +125,6 @@ public sealed class SharedPageBatcher : StatementBatcher<SharedPageBatcher.PageA
 /// <summary>What the two list batchers share.</summary>
 internal static class ListBatches
 {
-    public const int MaxQueued = 4096;
-
     /// <summary>No stored row holds a NUL, and a parameter holding one would fail the whole batch.</summary>
     public static bool IsStorable(Filing filing, string clientAppId) =>
         StoredText.IsStorable(filing.UserId) && StoredText.IsStorable(filing.IdentityProvider) && StoredText.IsStorable(clientAppId);

@@ -21,9 +21,6 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
 
     internal const int CharactersPerWeight = 4096;
 
-    /// <summary>Sets that may wait at once.</summary>
-    internal const int DefaultMaxQueuedSets = 4096;
-
     // The conflict branch only updates a row the caller's client app owns, so nothing is written exactly when the key
     // belongs to another client app. A row is written only while its caller still waits (writable_until, the storage
     // deadline): a set sent to a database that hung, and given up on with -4, must not land when the database wakes up.
@@ -54,7 +51,7 @@ public sealed class SetBatcher : StatementBatcher<SetBatcher.Write, SetOutcome>
     {
     }
 
-    internal SetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedSets = DefaultMaxQueuedSets, TimeSpan? timeout = null)
+    internal SetBatcher(NpgsqlDataSource dataSource, int maxBatchesInFlight, int maxQueuedSets = StatementBatches.MaxQueued, TimeSpan? timeout = null)
         : base(dataSource, maxBatchesInFlight, maxQueuedSets, MaxWeightPerBatch, timeout)
     {
     }
